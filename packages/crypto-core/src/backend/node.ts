@@ -1,0 +1,113 @@
+/**
+ * The `node:crypto` backend. Node-only by design: it is reached through the package's `#backend`
+ * import under the `node` condition, never imported by portable code.
+ */
+import {
+  type CipherGCMTypes,
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  hkdfSync,
+} from 'node:crypto';
+
+import { DecryptionError, InputError } from '../errors.ts';
+import {
+  checkAesKeyLength,
+  checkHkdfLength,
+  checkIv,
+  checkSealed,
+  GCM_TAG_LENGTH,
+} from './checks.ts';
+import type { AesGcmKey, CryptoBackend } from './types.ts';
+
+class NodeAesGcmKey implements AesGcmKey {
+  #raw: Uint8Array | undefined;
+  readonly algorithm: CipherGCMTypes;
+
+  constructor(raw: Uint8Array) {
+    this.#raw = raw.slice();
+    this.algorithm = `aes-${raw.length * 8}-gcm` as CipherGCMTypes;
+  }
+
+  get length(): number {
+    return this.raw.length;
+  }
+
+  get raw(): Uint8Array {
+    if (this.#raw === undefined) throw new InputError('"key" was destroyed');
+    return this.#raw;
+  }
+
+  destroy(): void {
+    this.#raw?.fill(0);
+    this.#raw = undefined;
+  }
+}
+
+function nodeKey(key: AesGcmKey): NodeAesGcmKey {
+  if (!(key instanceof NodeAesGcmKey))
+    throw new InputError('"key" was imported by another backend');
+  return key;
+}
+
+/** Copies a Buffer's bytes into `target` at `offset` without going through `Buffer.concat`. */
+function put(target: Uint8Array, source: Uint8Array, offset: number): number {
+  target.set(source, offset);
+  return offset + source.length;
+}
+
+export const backend: CryptoBackend = {
+  name: 'node',
+
+  async importAesGcmKey(raw) {
+    checkAesKeyLength(raw);
+    return new NodeAesGcmKey(raw);
+  },
+
+  async aesGcmSeal(key, iv, plaintext, aad) {
+    const k = nodeKey(key);
+    checkIv(iv);
+
+    const cipher = createCipheriv(k.algorithm, k.raw, iv, { authTagLength: GCM_TAG_LENGTH });
+    cipher.setAAD(aad);
+    const out = new Uint8Array(plaintext.length + GCM_TAG_LENGTH);
+    let offset = put(out, cipher.update(plaintext), 0);
+    offset = put(out, cipher.final(), offset);
+    put(out, cipher.getAuthTag(), offset);
+    return out;
+  },
+
+  async aesGcmOpen(key, iv, sealed, aad) {
+    const k = nodeKey(key);
+    checkIv(iv);
+    checkSealed(sealed);
+
+    const split = sealed.length - GCM_TAG_LENGTH;
+    const decipher = createDecipheriv(k.algorithm, k.raw, iv, { authTagLength: GCM_TAG_LENGTH });
+    decipher.setAAD(aad);
+    decipher.setAuthTag(sealed.subarray(split));
+    const out = new Uint8Array(split);
+    const head = decipher.update(sealed.subarray(0, split));
+    try {
+      const tail = decipher.final();
+      put(out, tail, put(out, head, 0));
+    } catch (cause) {
+      head.fill(0);
+      throw new DecryptionError({ cause });
+    }
+    head.fill(0);
+    return out;
+  },
+
+  async hmac(hash, key, data) {
+    const digest = createHmac(hash === 'SHA-256' ? 'sha256' : 'sha512', key)
+      .update(data)
+      .digest();
+    return new Uint8Array(digest.buffer, digest.byteOffset, digest.length);
+  },
+
+  async hkdfSha256(ikm, salt, info, length) {
+    checkHkdfLength(length);
+    return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
+  },
+};

@@ -1,0 +1,48 @@
+/**
+ * @module
+ * @rekey/crypto-core: the envelope format, AES-256-GCM with context binding and key commitment,
+ * the DEK cache, and the `KekProvider` / `DekStore` ports that plugins implement.
+ */
+
+export { concatBytes, fromBase64Url, fromUtf8, toBase64Url, toHex, utf8 } from './bytes.ts';
+export { assertDekId, dekIdFromBytes, dekIdToBytes, isDekId, newDekId } from './dek-id.ts';
+export type {
+  DekCount,
+  DekRecord,
+  DekScan,
+  DekStore,
+  DekSwap,
+  DekSwapResult,
+  NewDekRecord,
+} from './dek-store.ts';
+export {
+  ConfigError,
+  DecryptionError,
+  DekNotFoundError,
+  DuplicateDekError,
+  FormatError,
+  hasErrorCode,
+  InputError,
+  KekRefError,
+  KekUnavailableError,
+  RateLimitError,
+  RekeyError,
+  type RekeyErrorCode,
+  StoreUnavailableError,
+} from './errors.ts';
+export type {
+  DekBinding,
+  KekName,
+  KekProvider,
+  KekRef,
+  KekVersion,
+  KekVersionState,
+  WrappedDek,
+} from './kek-provider.ts';
+export {
+  type AesGcmKey,
+  type CryptoBackend,
+  constantTimeEqual,
+  cryptoBackend,
+  randomBytes,
+} from './primitives.ts';
