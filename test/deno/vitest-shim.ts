@@ -6,7 +6,14 @@
  * NOTE: only what the portable suites use is here: `describe`, `it`/`test` (with `.skip`,
  * `.each`), the four hooks and `expect`. `vi` mocks are Node-side only, on purpose.
  */
-import { after, afterEach, before, beforeEach, describe as nodeDescribe, it as nodeIt } from 'node:test';
+import {
+  after,
+  afterEach,
+  before,
+  beforeEach,
+  describe as nodeDescribe,
+  it as nodeIt,
+} from 'node:test';
 import { expect } from 'npm:expect@^30';
 
 type Body = () => unknown;
@@ -24,7 +31,11 @@ function format(name: string, args: readonly unknown[]): string {
 
 function makeIt() {
   const fn = (name: string, body?: Body, options?: Options) =>
-    nodeIt(name, timeoutOf(options), body === undefined ? undefined : async () => void (await body()));
+    nodeIt(
+      name,
+      timeoutOf(options),
+      body === undefined ? undefined : async () => void (await body()),
+    );
   fn.skip = (name: string, _body?: Body) => nodeIt.skip(name, () => {});
   fn.only = fn;
   fn.skipIf = (condition: unknown) => (condition ? fn.skip : fn);

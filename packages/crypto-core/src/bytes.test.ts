@@ -2,14 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { fromBase64Url, toBase64Url, utf8 } from './bytes.ts';
-import { InputError } from './errors.ts';
 import { assertDekId } from './dek-id.ts';
+import { InputError } from './errors.ts';
 
 describe('base64url', () => {
   it('round-trips any bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
-      expect(fromBase64Url(toBase64Url(b))).toEqual(b);
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
+        expect(fromBase64Url(toBase64Url(b))).toEqual(b);
+      }),
+    );
   });
 
   it('matches RFC 4648 test vectors', () => {
