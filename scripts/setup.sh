@@ -1,8 +1,11 @@
 # Sourced by the quick-start and test scripts: installs the system packages, pnpm and the
 # workspace's dependencies. Safe to run again; it skips what is already there.
 
+# REKEY_SYSTEM_PACKAGES: "command:package" pairs the caller needs, e.g. "softhsm2-util:softhsm2".
 apt_missing=()
-command -v softhsm2-util >/dev/null 2>&1 || apt_missing+=(softhsm2)
+for pair in ${REKEY_SYSTEM_PACKAGES:-}; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || apt_missing+=("${pair#*:}")
+done
 if [ ${#apt_missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing ${apt_missing[*]} from Debian's packages"
