@@ -25,4 +25,6 @@ fi
 # since prebuilt binaries and header downloads are out of reach on a closed network.
 if [ -f /usr/include/node/node.h ]; then export npm_config_nodedir=/usr; fi
 
+export TURBO_TELEMETRY_DISABLED=1
+
 pnpm install --frozen-lockfile
