@@ -1,0 +1,224 @@
+/**
+ * The common half of the providers that wrap in process (local keyring, platform secret): refs,
+ * states, AES-256-GCM wrapping and serialised changes. Subclasses say where KEK material comes
+ * from and where changes are kept. Internal to this package.
+ */
+import {
+  type AesGcmKey,
+  ConfigError,
+  cryptoBackend,
+  DecryptionError,
+  type DekBinding,
+  type KekName,
+  type KekProvider,
+  type KekRef,
+  KekRefError,
+  type KekVersion,
+  randomBytes,
+  type WrappedDek,
+} from '@rekey/crypto-core';
+
+import { checkBinding, checkDek, checkKekName, DEK_LENGTH } from './_checks.ts';
+import {
+  type KeyringEntry,
+  type KeyringModel,
+  withDisabled,
+  withNewPrimary,
+} from './_keyring-model.ts';
+import { wrapAad } from './_wrap-aad.ts';
+
+const IV_LENGTH = 12;
+const TAG_LENGTH = 16;
+/** A wrapped DEK is `iv (12) || ciphertext (32) || tag (16)`. */
+const WRAPPED_LENGTH = IV_LENGTH + DEK_LENGTH + TAG_LENGTH;
+
+interface Located {
+  readonly kekName: KekName;
+  readonly ref: KekRef;
+  readonly entry: KeyringEntry;
+}
+
+/**
+ * A `KekProvider` over a {@link KeyringModel}. Refs are `<id>:<kekName>/<tag>`. Changes
+ * (`rotate`, `disable`) run one at a time, start from a fresh `reload()` so that two processes
+ * sharing a keyring see each other's versions, and take effect only once `save()` succeeded.
+ */
+export abstract class InProcessKekProvider implements KekProvider {
+  abstract readonly id: string;
+  /** Domain label at the head of the GCM additional data, one per provider kind. */
+  protected abstract readonly wrapLabel: string;
+
+  #model: KeyringModel;
+  #keys = new Map<KekRef, Promise<AesGcmKey>>();
+  #changes: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  protected constructor(model: KeyringModel) {
+    this.#model = model;
+  }
+
+  /** The 32 KEK bytes of a version. */
+  protected abstract material(kekName: KekName, entry: KeyringEntry): Promise<Uint8Array>;
+  /** The next version of a KEK name (its state is set by the caller). */
+  protected abstract nextEntry(kekName: KekName, versions: readonly KeyringEntry[]): KeyringEntry;
+  /** Persists a changed model. @throws {ConfigError} when the keyring is read-only. */
+  protected abstract save(model: KeyringModel): Promise<void>;
+  /** The keyring as stored now, or `undefined` when it is not stored anywhere. */
+  protected abstract reload(): Promise<KeyringModel | undefined>;
+
+  async wrap(dek: Uint8Array, binding: DekBinding, target?: KekRef): Promise<WrappedDek> {
+    checkDek(dek);
+    checkBinding(binding);
+    this.#checkOpen();
+    const found =
+      target === undefined ? this.#primary(binding.kekName) : await this.#locate(target);
+    if (found.kekName !== binding.kekName) throw new KekRefError('KEK_REF_UNKNOWN', found.ref);
+    if (found.entry.state === 'disabled') throw new KekRefError('KEK_REF_DISABLED', found.ref);
+
+    const iv = randomBytes(IV_LENGTH);
+    const aad = wrapAad(this.wrapLabel, binding, found.ref);
+    const sealed = await cryptoBackend.aesGcmSeal(await this.#key(found), iv, dek, aad);
+    const bytes = new Uint8Array(WRAPPED_LENGTH);
+    bytes.set(iv, 0);
+    bytes.set(sealed, IV_LENGTH);
+    return { kekRef: found.ref, bytes };
+  }
+
+  async unwrap(wrapped: WrappedDek, binding: DekBinding): Promise<Uint8Array> {
+    checkBinding(binding);
+    this.#checkOpen();
+    const found = await this.#locate(wrapped?.kekRef);
+    if (found.entry.state === 'disabled') throw new KekRefError('KEK_REF_DISABLED', found.ref);
+    const bytes = wrapped.bytes;
+    if (!(bytes instanceof Uint8Array) || bytes.length !== WRAPPED_LENGTH) {
+      throw new DecryptionError();
+    }
+
+    const aad = wrapAad(this.wrapLabel, binding, found.ref);
+    const iv = bytes.subarray(0, IV_LENGTH);
+    return cryptoBackend.aesGcmOpen(await this.#key(found), iv, bytes.subarray(IV_LENGTH), aad);
+  }
+
+  async primary(kekName: KekName): Promise<KekRef> {
+    this.#checkOpen();
+    return this.#primary(kekName).ref;
+  }
+
+  async describe(kekName: KekName): Promise<readonly KekVersion[]> {
+    this.#checkOpen();
+    return (this.#model.get(kekName) ?? []).map((entry) => ({
+      ref: this.#ref(kekName, entry.tag),
+      kekName,
+      state: entry.state,
+      createdAt: new Date(entry.createdAt),
+    }));
+  }
+
+  async rotate(kekName: KekName): Promise<KekVersion> {
+    checkKekName(kekName);
+    return this.#change(async (model) => {
+      const entry = this.nextEntry(kekName, model.get(kekName) ?? []);
+      const next = withNewPrimary(model, kekName, entry);
+      const version = {
+        ref: this.#ref(kekName, entry.tag),
+        kekName,
+        state: 'primary' as const,
+        createdAt: new Date(entry.createdAt),
+      };
+      return { next, result: version };
+    });
+  }
+
+  async disable(ref: KekRef): Promise<void> {
+    await this.#change(async (model) => {
+      const found = this.#find(model, ref);
+      if (found === undefined) throw new KekRefError('KEK_REF_UNKNOWN', String(ref));
+      if (found.entry.state === 'primary') {
+        throw new ConfigError(`cannot disable the primary kek version: ${found.ref}`);
+      }
+      if (found.entry.state === 'disabled') return { next: undefined, result: undefined };
+      return { next: withDisabled(model, found.kekName, found.entry.tag), result: undefined };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const keys = [...this.#keys.values()];
+    this.#keys.clear();
+    for (const key of keys) (await key.catch(() => undefined))?.destroy();
+    // NOTE: JavaScript cannot guarantee that zeroed key bytes leave no copy elsewhere in memory.
+    for (const versions of this.#model.values()) for (const v of versions) v.key?.fill(0);
+    this.#model = new Map();
+  }
+
+  /** Runs one change at a time, from the freshest stored keyring, committing after `save`. */
+  #change<T>(
+    apply: (model: KeyringModel) => Promise<{ next: KeyringModel | undefined; result: T }>,
+  ): Promise<T> {
+    const run = this.#changes.then(async () => {
+      this.#checkOpen();
+      const model = (await this.reload()) ?? this.#model;
+      const { next, result } = await apply(model);
+      if (next !== undefined) await this.save(next);
+      this.#model = next ?? model;
+      return result;
+    });
+    this.#changes = run.catch(() => undefined);
+    return run;
+  }
+
+  #ref(kekName: KekName, tag: string): KekRef {
+    return `${this.id}:${kekName}/${tag}`;
+  }
+
+  #primary(kekName: KekName): Located {
+    const entry = this.#model.get(kekName)?.find((v) => v.state === 'primary');
+    if (entry === undefined) throw new KekRefError('KEK_REF_UNKNOWN', `${this.id}:${kekName}`);
+    return { kekName, ref: this.#ref(kekName, entry.tag), entry };
+  }
+
+  /** Finds a ref, reloading the stored keyring once when another process may have added it. */
+  async #locate(ref: unknown): Promise<Located> {
+    let found = this.#find(this.#model, ref);
+    if (found === undefined && this.#parse(ref) !== undefined) {
+      const fresh = await this.reload();
+      if (fresh !== undefined) this.#model = fresh;
+      found = this.#find(this.#model, ref);
+    }
+    if (found === undefined) throw new KekRefError('KEK_REF_UNKNOWN', String(ref));
+    return found;
+  }
+
+  #find(model: KeyringModel, ref: unknown): Located | undefined {
+    const parsed = this.#parse(ref);
+    if (parsed === undefined) return undefined;
+    const entry = model.get(parsed.kekName)?.find((v) => v.tag === parsed.tag);
+    return entry === undefined ? undefined : { kekName: parsed.kekName, ref: ref as KekRef, entry };
+  }
+
+  #parse(ref: unknown): { kekName: KekName; tag: string } | undefined {
+    if (typeof ref !== 'string' || !ref.startsWith(`${this.id}:`)) return undefined;
+    const rest = ref.slice(this.id.length + 1);
+    const slash = rest.lastIndexOf('/');
+    if (slash <= 0) return undefined;
+    return { kekName: rest.slice(0, slash), tag: rest.slice(slash + 1) };
+  }
+
+  #key(found: Located): Promise<AesGcmKey> {
+    // Imported once per version: importing on every call costs more than the wrap itself.
+    let key = this.#keys.get(found.ref);
+    if (key === undefined) {
+      key = this.material(found.kekName, found.entry).then((raw) =>
+        cryptoBackend.importAesGcmKey(raw),
+      );
+      this.#keys.set(found.ref, key);
+      key.catch(() => this.#keys.delete(found.ref));
+    }
+    return key;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ConfigError(`${this.id} kek provider is closed`);
+  }
+}
