@@ -18,7 +18,12 @@ import type { KekName } from '../kek-provider.ts';
 const MAX_WRAPPED = 4096;
 const MAX_REF = 512;
 const MAX_LIMIT = 10_000;
+const MAX_SCOPE = 255;
+const MAX_KEK_NAME = 128;
 const KEK_REF = /^[a-z0-9-]+:.+$/;
+// What SQL stores cannot keep exactly (PostgreSQL text refuses NUL; UTF-8 has no lone
+// surrogates), refused here too so the memory store behaves like the real ones.
+const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Options of {@link MemoryDekStore}. */
 export interface MemoryDekStoreOptions {
@@ -185,8 +190,8 @@ export class MemoryDekStore implements DekStore {
       assertDekId(swap?.id);
       if (seen.has(swap.id)) throw new InputError(`"id" given twice in one batch: ${swap.id}`);
       seen.add(swap.id);
-      if (!Number.isInteger(swap.expectedRevision)) {
-        throw new InputError('"expectedRevision" expected an integer');
+      if (!Number.isInteger(swap.expectedRevision) || swap.expectedRevision < 1) {
+        throw new InputError('"expectedRevision" expected a positive integer');
       }
       checkRef(swap.expectedKekRef, 'expectedKekRef');
       checkRef(swap.kekRef, 'kekRef');
@@ -272,14 +277,27 @@ function toRecord(row: Row): DekRecord {
   };
 }
 
+/** Scopes (`nonEmpty` false) up to 255 chars, KEK names (`nonEmpty` true) up to 128. */
 function checkText(value: unknown, field: string, nonEmpty = false): asserts value is string {
-  if (typeof value !== 'string' || (nonEmpty && value.length === 0)) {
-    throw new InputError(`"${field}" expected a ${nonEmpty ? 'non-empty ' : ''}string`);
+  const max = nonEmpty ? MAX_KEK_NAME : MAX_SCOPE;
+  if (
+    typeof value !== 'string' ||
+    (nonEmpty && value.length === 0) ||
+    value.length > max ||
+    UNSTORABLE.test(value)
+  ) {
+    const what = nonEmpty ? 'a non-empty string' : 'a string';
+    throw new InputError(`"${field}" expected ${what} of at most ${max} characters`);
   }
 }
 
 function checkRef(value: unknown, field: string): void {
-  if (typeof value !== 'string' || value.length > MAX_REF || !KEK_REF.test(value)) {
+  if (
+    typeof value !== 'string' ||
+    value.length > MAX_REF ||
+    !KEK_REF.test(value) ||
+    UNSTORABLE.test(value)
+  ) {
     throw new InputError(`"${field}" expected "<provider>:<detail>" of at most ${MAX_REF} chars`);
   }
 }
