@@ -26,21 +26,23 @@ export const nodeFileSystem: PrivateFileSystem = {
 const GROUP_OR_OTHER = 0o077;
 
 /**
- * The text of a private file, or `undefined` when it does not exist.
+ * The bytes of a private file, or `undefined` when it does not exist.
  *
+ * @param what - names the file in messages, for example `keyring file`.
  * @throws {ConfigError} naming the path and mode when group or others may access the file.
  * @throws {KekUnavailableError} when the file cannot be read.
  */
 export async function readPrivateFile(
   fs: PrivateFileSystem,
   path: string,
-): Promise<string | undefined> {
+  what = 'keyring file',
+): Promise<Uint8Array | undefined> {
   let handle: fsp.FileHandle;
   try {
     handle = await fs.open(path, 'r');
   } catch (error) {
     if (codeOf(error) === 'ENOENT') return undefined;
-    throw fileError('read', path, error);
+    throw fileError(`cannot read ${what} ${path}`, error);
   }
   try {
     // The mode of the open handle, not of the path: nothing can swap the file in between.
@@ -48,13 +50,13 @@ export async function readPrivateFile(
     if ((mode & GROUP_OR_OTHER) !== 0) {
       const octal = (mode & 0o777).toString(8).padStart(4, '0');
       throw new ConfigError(
-        `keyring file ${path} has mode ${octal}; expected 0600 (no access for group or others)`,
+        `${what} ${path} has mode ${octal}; expected 0600 (no access for group or others)`,
       );
     }
-    return await handle.readFile({ encoding: 'utf8' });
+    return new Uint8Array(await handle.readFile());
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw fileError('read', path, error);
+    throw fileError(`cannot read ${what} ${path}`, error);
   } finally {
     await handle.close();
   }
@@ -72,6 +74,7 @@ export async function writePrivateFile(
   fs: PrivateFileSystem,
   path: string,
   text: string,
+  what = 'keyring file',
 ): Promise<void> {
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.${toHex(randomBytes(6))}.tmp`);
@@ -86,13 +89,13 @@ export async function writePrivateFile(
     await fs.rename(temp, path);
   } catch (error) {
     await fs.unlink(temp).catch(() => undefined);
-    throw fileError('write', path, error);
+    throw fileError(`cannot write ${what} ${path}`, error);
   }
-  await syncDirectory(fs, dir);
+  await syncDirectory(fs, dir, what);
 }
 
 /** Makes a rename durable (POSIX): fsync of the directory that holds the entry. */
-async function syncDirectory(fs: PrivateFileSystem, dir: string): Promise<void> {
+async function syncDirectory(fs: PrivateFileSystem, dir: string, what: string): Promise<void> {
   let handle: fsp.FileHandle | undefined;
   try {
     handle = await fs.open(dir, 'r');
@@ -101,16 +104,16 @@ async function syncDirectory(fs: PrivateFileSystem, dir: string): Promise<void> 
     // NOTE: some platforms (Windows) cannot open or fsync a directory. The rename is then as
     // durable as the platform makes it; the file itself was fsynced before the rename.
     if (!['EISDIR', 'EPERM', 'EINVAL', 'EBADF', 'ENOTSUP'].includes(codeOf(error) ?? '')) {
-      throw fileError('write', dir, error);
+      throw fileError(`cannot sync the directory of ${what} ${dir}`, error);
     }
   } finally {
     await handle?.close();
   }
 }
 
-function fileError(what: 'read' | 'write', path: string, error: unknown): Error {
+function fileError(action: string, error: unknown): Error {
   const code = codeOf(error) ?? 'unknown error';
-  const message = `cannot ${what} keyring file ${path}: ${code}`;
+  const message = `${action}: ${code}`;
   // A permission problem needs an operator; anything else (a full disk, EIO) may pass.
   if (['EACCES', 'EPERM', 'EROFS', 'EISDIR', 'ENOTDIR'].includes(code)) {
     return new ConfigError(message, { cause: error });

@@ -83,7 +83,8 @@ export class LocalKekProvider extends InProcessKekProvider {
   static async open(options: LocalKekProviderOptions): Promise<LocalKekProvider> {
     const fs = options.fileSystem ?? nodeFileSystem;
     const storage: Storage = { kind: 'file', path: options.path, fs };
-    let text = await readPrivateFile(fs, options.path);
+    const bytes = await readPrivateFile(fs, options.path);
+    let text = bytes === undefined ? undefined : decodeFileText(bytes, options.path);
     if (text === undefined) {
       if (options.create === false) {
         throw new ConfigError(`keyring file ${options.path} does not exist`);
@@ -146,9 +147,17 @@ export class LocalKekProvider extends InProcessKekProvider {
   protected async reload(): Promise<KeyringModel | undefined> {
     const storage = this.#storage;
     if (storage.kind === 'read-only') return undefined;
-    const text = await readPrivateFile(storage.fs, storage.path);
-    if (text === undefined) throw new ConfigError(`keyring file ${storage.path} disappeared`);
-    return parseKeyring(text, 'key', storage.path);
+    const bytes = await readPrivateFile(storage.fs, storage.path);
+    if (bytes === undefined) throw new ConfigError(`keyring file ${storage.path} disappeared`);
+    return parseKeyring(decodeFileText(bytes, storage.path), 'key', storage.path);
+  }
+}
+
+function decodeFileText(bytes: Uint8Array, path: string): string {
+  try {
+    return fromUtf8(bytes);
+  } catch {
+    throw new ConfigError(`keyring file ${path}: expected UTF-8 JSON`);
   }
 }
 
