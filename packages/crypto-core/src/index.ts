@@ -5,6 +5,14 @@
  */
 
 export { concatBytes, fromBase64Url, fromUtf8, toBase64Url, toHex, utf8 } from './bytes.ts';
+export { type EncryptionContext, encodeContext } from './context.ts';
+export {
+  DataKey,
+  type DataKeyOptions,
+  DEK_LENGTH,
+  generateDek,
+  MESSAGES_PER_SUBKEY,
+} from './data-key.ts';
 export { assertDekId, dekIdFromBytes, dekIdToBytes, isDekId, newDekId } from './dek-id.ts';
 export type {
   DekCount,
@@ -15,6 +23,15 @@ export type {
   DekSwapResult,
   NewDekRecord,
 } from './dek-store.ts';
+export { decrypt, type EnvelopeOptions, encrypt } from './envelope.ts';
+export {
+  type EnvelopeHeader,
+  fromText,
+  HEADER_LENGTH,
+  MIN_ENVELOPE_LENGTH,
+  parseEnvelope,
+  toText,
+} from './envelope-format.ts';
 export {
   ConfigError,
   DecryptionError,

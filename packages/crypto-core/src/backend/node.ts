@@ -64,14 +64,16 @@ export const backend: CryptoBackend = {
     return new NodeAesGcmKey(raw);
   },
 
-  async aesGcmSeal(key, iv, plaintext, aad) {
+  async aesGcmSeal(key, iv, plaintext, aad, prefix) {
     const k = nodeKey(key);
     checkIv(iv);
 
     const cipher = createCipheriv(k.algorithm, k.raw, iv, { authTagLength: GCM_TAG_LENGTH });
     cipher.setAAD(aad);
-    const out = new Uint8Array(plaintext.length + GCM_TAG_LENGTH);
-    let offset = put(out, cipher.update(plaintext), 0);
+    const head = prefix?.length ?? 0;
+    const out = new Uint8Array(head + plaintext.length + GCM_TAG_LENGTH);
+    if (prefix !== undefined) out.set(prefix, 0);
+    let offset = put(out, cipher.update(plaintext), head);
     offset = put(out, cipher.final(), offset);
     put(out, cipher.getAuthTag(), offset);
     return out;
@@ -86,15 +88,21 @@ export const backend: CryptoBackend = {
     const decipher = createDecipheriv(k.algorithm, k.raw, iv, { authTagLength: GCM_TAG_LENGTH });
     decipher.setAAD(aad);
     decipher.setAuthTag(sealed.subarray(split));
-    const out = new Uint8Array(split);
     const head = decipher.update(sealed.subarray(0, split));
+    let tail: Buffer;
     try {
-      const tail = decipher.final();
-      put(out, tail, put(out, head, 0));
+      tail = decipher.final();
     } catch (cause) {
       head.fill(0);
       throw new DecryptionError({ cause });
     }
+    // GCM's final() yields no bytes, and update() returns a Buffer over its own exact-size
+    // ArrayBuffer (not the shared pool), so the plaintext can be handed out without a copy.
+    if (tail.length === 0 && head.byteOffset === 0 && head.buffer.byteLength === head.length) {
+      return new Uint8Array(head.buffer, 0, head.length);
+    }
+    const out = new Uint8Array(head.length + tail.length);
+    put(out, tail, put(out, head, 0));
     head.fill(0);
     return out;
   },

@@ -19,12 +19,16 @@ export interface CryptoBackend {
   /** Imports raw AES key bytes (16, 24 or 32). The bytes are copied; the caller may zero its own. */
   importAesGcmKey(raw: Uint8Array): Promise<AesGcmKey>;
 
-  /** AES-GCM encryption with a 12-byte IV; returns ciphertext followed by the 16-byte tag. */
+  /**
+   * AES-GCM encryption with a 12-byte IV; returns ciphertext followed by the 16-byte tag, after
+   * a copy of `prefix` when one is given (so a header and the ciphertext share one allocation).
+   */
   aesGcmSeal(
     key: AesGcmKey,
     iv: Uint8Array,
     plaintext: Uint8Array,
     aad: Uint8Array,
+    prefix?: Uint8Array,
   ): Promise<Uint8Array>;
 
   /**

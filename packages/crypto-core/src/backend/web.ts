@@ -59,12 +59,18 @@ export const backend: CryptoBackend = {
     return new WebAesGcmKey(key, raw.length);
   },
 
-  async aesGcmSeal(key, iv, plaintext, aad) {
+  async aesGcmSeal(key, iv, plaintext, aad, prefix) {
     const k = webKey(key).key;
     checkIv(iv);
 
     const params = { name: 'AES-GCM', iv: bytes(iv), additionalData: bytes(aad), tagLength: 128 };
-    return new Uint8Array(await subtle().encrypt(params, k, bytes(plaintext)));
+    const sealed = new Uint8Array(await subtle().encrypt(params, k, bytes(plaintext)));
+    if (prefix === undefined || prefix.length === 0) return sealed;
+    // WebCrypto cannot write into a caller's buffer: one copy to put the prefix in front.
+    const out = new Uint8Array(prefix.length + sealed.length);
+    out.set(prefix, 0);
+    out.set(sealed, prefix.length);
+    return out;
   },
 
   async aesGcmOpen(key, iv, sealed, aad) {
