@@ -1,0 +1,75 @@
+/** The validated, resolved worker configuration that every part of the worker reads. */
+import type { Secret } from './secret.ts';
+
+/** Built-in DekStore adapters; anything else is a module specifier. */
+export const BUILT_IN_ADAPTERS: readonly string[] = ['postgres', 'mysql', 'sqlite', 'memory'];
+
+/** Built-in KekProvider plugins; anything else is a module specifier. */
+export const BUILT_IN_PROVIDERS: readonly string[] = [
+  'local',
+  'platform-secret',
+  'aws-kms',
+  'pkcs11',
+  'memory',
+];
+
+/** Where run records, progress and audit live. */
+export type ControlConfig =
+  | { readonly kind: 'sqlite'; readonly path: string; readonly tablePrefix: string }
+  | { readonly kind: 'postgres'; readonly url: Secret; readonly tablePrefix: string };
+
+/** One managed database holding a DEK table. */
+export interface DatabaseConfig {
+  readonly name: string;
+  /** `postgres`, `mysql`, `sqlite`, `memory` or a module specifier. */
+  readonly adapter: string;
+  /** Connection URL or SQLite file path; absent for `memory`. */
+  readonly connection: Secret | string | undefined;
+  readonly table: string;
+  /** Batch jobs of this database running at once, across all workers. */
+  readonly concurrency: number;
+  readonly settings: Readonly<Record<string, unknown>>;
+}
+
+/** A rotation schedule, evaluated in UTC. */
+export type ScheduleConfig = { readonly cron: string } | { readonly everyMs: number };
+
+/** One logical KEK name and the provider that holds its versions. */
+export interface KekConfig {
+  readonly name: string;
+  /** `local`, `platform-secret`, `aws-kms`, `pkcs11`, `memory` or a module specifier. */
+  readonly provider: string;
+  /** Provider settings; `{env}`/`{file}` references are resolved to `Secret` values. */
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly schedule: ScheduleConfig | undefined;
+  /** Disable old versions this long after a verified run; never when undefined. */
+  readonly retireAfterMs: number | undefined;
+  /** Provider requests per second shared by all workers; unlimited when undefined. */
+  readonly requestsPerSecond: number | undefined;
+}
+
+/** Batch sizes, concurrency and pacing. */
+export interface LimitsConfig {
+  readonly batchSize: number;
+  readonly providerConcurrency: number;
+  readonly maxSweeps: number;
+  readonly sweepDelayMs: number;
+  readonly shutdownDeadlineMs: number;
+  readonly progressIntervalMs: number;
+}
+
+/** The whole configuration, validated and with secrets resolved. */
+export interface WorkerConfig {
+  /** Directory of the config file: relative paths in it resolve against this. */
+  readonly baseDir: string;
+  readonly redis: { readonly url: Secret | string; readonly prefix: string };
+  readonly control: ControlConfig;
+  readonly databases: readonly DatabaseConfig[];
+  readonly keks: readonly KekConfig[];
+  readonly limits: LimitsConfig;
+}
+
+/** The value of a `Secret | string` setting. */
+export function revealed(value: Secret | string): string {
+  return typeof value === 'string' ? value : value.reveal();
+}
