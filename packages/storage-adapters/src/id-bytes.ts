@@ -53,6 +53,13 @@ export function bytesToId(b: Uint8Array): string {
   );
 }
 
+/** Lowercase hex of bytes, through a lookup table (one string per byte, no `padStart`). */
+export function bytesToHex(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) out += BYTE_TO_HEX[bytes[i] as number];
+  return out;
+}
+
 /** A plain `Uint8Array` copy of driver output (a Node `Buffer` may share a pooled slab). */
 export function ownBytes(value: Uint8Array): Uint8Array {
   return new Uint8Array(value);
