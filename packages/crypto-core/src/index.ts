@@ -7,12 +7,20 @@
 export { concatBytes, fromBase64Url, fromUtf8, toBase64Url, toHex, utf8 } from './bytes.ts';
 export { type EncryptionContext, encodeContext } from './context.ts';
 export {
+  createEnvelope,
+  type DecryptOptions,
+  type EncryptOptions,
+  type Envelope,
+  type EnvelopeConfig,
+} from './create-envelope.ts';
+export {
   DataKey,
   type DataKeyOptions,
   DEK_LENGTH,
   generateDek,
   MESSAGES_PER_SUBKEY,
 } from './data-key.ts';
+export { DekCache, type DekCacheOptions } from './dek-cache.ts';
 export { assertDekId, dekIdFromBytes, dekIdToBytes, isDekId, newDekId } from './dek-id.ts';
 export type {
   DekCount,
