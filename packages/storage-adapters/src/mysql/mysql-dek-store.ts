@@ -1,0 +1,339 @@
+/**
+ * The MySQL/MariaDB `DekStore`, over a mysql2 promise pool that the caller owns. Runs on Node
+ * and Deno. Reads are one statement; a compare-and-swap batch is one transaction holding one
+ * locking read and one write statement.
+ */
+import {
+  assertDekId,
+  type DekCount,
+  type DekRecord,
+  type DekScan,
+  type DekStore,
+  type DekSwap,
+  type DekSwapResult,
+  InputError,
+  type KekName,
+  type NewDekRecord,
+} from '@rekey/crypto-core';
+import type { Pool, PoolConnection } from 'mysql2/promise';
+
+import { bytesToId, idToBytes } from '../id-bytes.ts';
+import {
+  assertIds,
+  assertNewDek,
+  assertOptionalKekName,
+  assertScan,
+  assertSwaps,
+  assertTableName,
+  assertText,
+  MAX_BATCH,
+  MAX_SCOPE_LENGTH,
+} from '../validation.ts';
+import { DEADLOCK, mysqlErrorCode, toRekeyError } from './mysql-errors.ts';
+import { MYSQL_MIGRATIONS, mysqlVersionTable, quote } from './mysql-schema.ts';
+import { type MysqlStatements, mysqlStatements, UTC_NOW } from './mysql-sql.ts';
+
+/** Options of {@link MysqlDekStore}. */
+export interface MysqlDekStoreOptions {
+  /** Table name, `[a-z_][a-z0-9_]*`, at most 48 characters. Default `rekey_deks`. */
+  readonly table?: string;
+}
+
+interface Row {
+  id: Uint8Array;
+  scope: string;
+  kek_name: string;
+  kek_ref: string;
+  wrapped: Uint8Array;
+  revision: number;
+  created_ms: number | string;
+  rotated_ms: number | string | null;
+}
+
+/** One write statement carries at most this many bytes of values (below max_allowed_packet). */
+const MAX_STATEMENT_BYTES = 4 << 20;
+const RETRIES = 5;
+
+/**
+ * Wrapped DEKs in a MySQL 8 or MariaDB 10.11 InnoDB table (`id BINARY(16)`, see mysql-schema.ts).
+ *
+ * NOTE: mysql2 interpolates values client-side with backslash escapes; a server running with
+ * `NO_BACKSLASH_ESCAPES` in `sql_mode` is not supported.
+ *
+ * @example
+ * ```ts
+ * import mysql from 'mysql2/promise';
+ * const pool = mysql.createPool({ host: 'db', user: 'app', database: 'app', connectionLimit: 4 });
+ * const store = new MysqlDekStore(pool, { table: 'rekey_deks' });
+ * await store.migrate();
+ * ```
+ */
+export class MysqlDekStore implements DekStore {
+  readonly #pool: Pool;
+  readonly #table: string;
+  readonly #q: MysqlStatements;
+
+  /** @throws {InputError} for a malformed table name. */
+  constructor(pool: Pool, options: MysqlDekStoreOptions = {}) {
+    const table = options.table ?? 'rekey_deks';
+    assertTableName(table);
+    this.#pool = pool;
+    this.#table = table;
+    this.#q = mysqlStatements(table);
+  }
+
+  /**
+   * Creates the table and `<table>_schema`, or applies the migrations it lacks, under a named
+   * lock (`GET_LOCK`) so concurrent workers migrate one at a time.
+   */
+  async migrate(): Promise<void> {
+    const table = this.#table;
+    const lock = `rekey:${table}`;
+    await this.#withConnection(async (conn) => {
+      await conn.query('SELECT GET_LOCK(?, 60)', [lock]);
+      try {
+        await conn.query(mysqlVersionTable(table));
+        const [rows] = await conn.query(
+          `SELECT COALESCE(MAX(version), 0) AS version FROM ${quote(`${table}_schema`)}`,
+        );
+        const current = Number((rows as { version: number }[])[0]?.version ?? 0);
+        for (const m of MYSQL_MIGRATIONS) {
+          if (m.version <= current) continue;
+          for (const statement of m.statements(table)) await conn.query(statement);
+          await conn.query(`INSERT INTO ${quote(`${table}_schema`)} VALUES (?, UTC_TIMESTAMP(6))`, [
+            m.version,
+          ]);
+        }
+      } finally {
+        await conn.query('SELECT RELEASE_LOCK(?)', [lock]);
+      }
+    });
+  }
+
+  /**
+   * @throws {InputError} for a malformed record.
+   * @throws {DuplicateDekError} when the id is taken.
+   */
+  async insert(record: NewDekRecord): Promise<DekRecord> {
+    assertNewDek(record);
+    await this.#query(this.#q.insert, [[insertRow(record)]], record.id);
+    const stored = await this.get(record.id);
+    // Deleted between the two statements: report what was inserted.
+    return stored ?? { ...record, revision: 1, createdAt: new Date(), rotatedAt: null };
+  }
+
+  /**
+   * Inserts many DEKs in one transaction (all or none), for imports and tests. Not part of the
+   * port.
+   *
+   * @throws {DuplicateDekError} when an id is taken; then nothing is inserted.
+   */
+  async insertMany(records: readonly NewDekRecord[]): Promise<void> {
+    if (!Array.isArray(records) || records.length > MAX_BATCH) {
+      throw new InputError(`"records" expected an array of at most ${MAX_BATCH} records`);
+    }
+    for (const r of records) assertNewDek(r);
+    if (records.length === 0) return;
+    await this.#transaction(async (conn) => {
+      for (const chunk of bySize(records.map(insertRow))) {
+        await conn.query(this.#q.insert, [chunk]);
+      }
+    });
+  }
+
+  /** @throws {InputError} for a malformed id. */
+  async get(id: string): Promise<DekRecord | undefined> {
+    assertDekId(id);
+    const rows = await this.#query<Row[]>(this.#q.get, [idToBytes(id)]);
+    return rows.length === 0 ? undefined : toRecord(rows[0] as Row);
+  }
+
+  /** @throws {InputError} for a malformed id or more than 10,000 ids. */
+  async getMany(ids: readonly string[]): Promise<DekRecord[]> {
+    assertIds(ids);
+    if (ids.length === 0) return [];
+    const rows = await this.#query<Row[]>(this.#q.getMany, [ids.map(idToBytes)]);
+    return rows.map(toRecord);
+  }
+
+  /** @throws {InputError} for a malformed scope or KEK name. */
+  async findByScope(scope: string, kekName?: KekName): Promise<DekRecord[]> {
+    assertText(scope, 'scope', MAX_SCOPE_LENGTH, false);
+    assertOptionalKekName(kekName);
+    const rows =
+      kekName === undefined
+        ? await this.#query<Row[]>(this.#q.findByScope, [scope])
+        : await this.#query<Row[]>(this.#q.findByScopeAndName, [scope, kekName]);
+    return rows.map(toRecord);
+  }
+
+  /** @throws {InputError} for a malformed id. */
+  async delete(id: string): Promise<boolean> {
+    assertDekId(id);
+    const result = await this.#query<{ affectedRows: number }>(this.#q.delete, [idToBytes(id)]);
+    return result.affectedRows > 0;
+  }
+
+  /** @throws {InputError} for a malformed scope. */
+  async deleteScope(scope: string): Promise<number> {
+    assertText(scope, 'scope', MAX_SCOPE_LENGTH, false);
+    const result = await this.#query<{ affectedRows: number }>(this.#q.deleteScope, [scope]);
+    return result.affectedRows;
+  }
+
+  /** @throws {InputError} for a malformed query (see `DekScan`; limit 1 to 10,000). */
+  async scan(query: DekScan): Promise<DekRecord[]> {
+    assertScan(query);
+    const refs = [...new Set(query.kekRefs)];
+    if (refs.length === 0) return [];
+
+    const after = query.after === undefined ? undefined : idToBytes(query.after);
+    const until = query.until === undefined ? undefined : idToBytes(query.until);
+    const params: unknown[] = [];
+    for (const ref of refs) {
+      params.push(query.kekName, ref);
+      if (after !== undefined) params.push(after);
+      if (until !== undefined) params.push(until);
+      params.push(query.limit);
+    }
+    if (refs.length > 1) params.push(query.limit);
+    const text = this.#q.scan(refs.length, after !== undefined, until !== undefined);
+    const rows = await this.#query<Row[]>(text, params);
+    return rows.map(toRecord);
+  }
+
+  /**
+   * One transaction: lock the batch's rows (`SELECT ... FOR UPDATE`), keep those whose revision
+   * and ref match, write them in one `INSERT ... ON DUPLICATE KEY UPDATE`, commit. The locked
+   * read is what makes the updated/conflicted split exact. A deadlock rolls the whole
+   * transaction back and it runs again.
+   *
+   * @throws {InputError} for a malformed entry or an id given twice; nothing is written.
+   */
+  async compareAndSwap(swaps: readonly DekSwap[]): Promise<DekSwapResult> {
+    assertSwaps(swaps);
+    if (swaps.length === 0) return { updated: [], conflicted: [] };
+
+    const won = await this.#transaction(async (conn) => {
+      const [locked] = await conn.query(this.#q.lockForSwap, [swaps.map((s) => idToBytes(s.id))]);
+      const current = new Map<string, { revision: number; kek_ref: string }>();
+      for (const r of locked as { id: Uint8Array; revision: number; kek_ref: string }[]) {
+        current.set(bytesToId(r.id), r);
+      }
+
+      const winners = new Set<string>();
+      const rows: unknown[][] = [];
+      for (const s of swaps) {
+        const now = current.get(s.id);
+        if (now?.revision !== s.expectedRevision || now.kek_ref !== s.expectedKekRef) continue;
+        winners.add(s.id);
+        rows.push([idToBytes(s.id), '', '', s.kekRef, s.wrapped, UTC_NOW]);
+      }
+      for (const chunk of bySize(rows)) await conn.query(this.#q.swap, [chunk]);
+      return winners;
+    });
+
+    const updated: string[] = [];
+    const conflicted: string[] = [];
+    for (const s of swaps) (won.has(s.id) ? updated : conflicted).push(s.id);
+    return { updated, conflicted };
+  }
+
+  /** DEK counts per KEK name and ref, in byte order of name then ref. */
+  async countByRef(kekName?: KekName): Promise<DekCount[]> {
+    assertOptionalKekName(kekName);
+    type CountRow = { kek_name: string; kek_ref: string; count: number | string };
+    const rows =
+      kekName === undefined
+        ? await this.#query<CountRow[]>(this.#q.count, [])
+        : await this.#query<CountRow[]>(this.#q.countByName, [kekName]);
+    return rows.map((r) => ({ kekName: r.kek_name, kekRef: r.kek_ref, count: Number(r.count) }));
+  }
+
+  /** Nothing to release: the pool belongs to the caller, who ends it. */
+  async close(): Promise<void> {}
+
+  async #query<T>(text: string, params: unknown[], dekId?: string): Promise<T> {
+    try {
+      const [result] = await this.#pool.query(text, params);
+      return result as T;
+    } catch (error) {
+      throw toRekeyError(error, dekId);
+    }
+  }
+
+  async #withConnection<T>(work: (conn: PoolConnection) => Promise<T>): Promise<T> {
+    let conn: PoolConnection;
+    try {
+      conn = await this.#pool.getConnection();
+    } catch (error) {
+      throw toRekeyError(error);
+    }
+    try {
+      return await work(conn);
+    } catch (error) {
+      throw toRekeyError(error);
+    } finally {
+      conn.release();
+    }
+  }
+
+  /** Runs `work` in a transaction on one connection, again after a deadlock. */
+  async #transaction<T>(work: (conn: PoolConnection) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#withConnection(async (conn) => {
+          await conn.query('START TRANSACTION');
+          try {
+            const result = await work(conn);
+            await conn.query('COMMIT');
+            return result;
+          } catch (error) {
+            await conn.query('ROLLBACK').catch(() => {});
+            throw error;
+          }
+        });
+      } catch (error) {
+        const cause = (error as { cause?: unknown }).cause ?? error;
+        if (mysqlErrorCode(cause) === DEADLOCK && attempt < RETRIES) continue;
+        throw error;
+      }
+    }
+  }
+}
+
+function insertRow(r: NewDekRecord): unknown[] {
+  return [idToBytes(r.id), r.scope, r.kekName, r.kekRef, r.wrapped, UTC_NOW];
+}
+
+/** Splits value rows into chunks whose SQL text stays below MAX_STATEMENT_BYTES. */
+function* bySize(rows: readonly unknown[][]): Generator<unknown[][]> {
+  let chunk: unknown[][] = [];
+  let size = 0;
+  for (const row of rows) {
+    let bytes = 64;
+    for (const v of row) bytes += v instanceof Uint8Array ? 2 * v.length : String(v).length * 4;
+    if (chunk.length > 0 && size + bytes > MAX_STATEMENT_BYTES) {
+      yield chunk;
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(row);
+    size += bytes;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+function toRecord(row: Row): DekRecord {
+  return {
+    id: bytesToId(row.id),
+    scope: row.scope,
+    kekName: row.kek_name,
+    kekRef: row.kek_ref,
+    // A copy: mysql2 returns a Node Buffer, which may be a view of a larger packet buffer.
+    wrapped: new Uint8Array(row.wrapped),
+    revision: row.revision,
+    createdAt: new Date(Number(row.created_ms)),
+    rotatedAt: row.rotated_ms === null ? null : new Date(Number(row.rotated_ms)),
+  };
+}
