@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { type KmsEmulator, startKmsEmulator } from './kms-emulator.ts';
+
+let kms: KmsEmulator;
+
+beforeAll(async () => {
+  kms = await startKmsEmulator();
+});
+
+afterAll(async () => {
+  await kms.close();
+});
+
+async function call(
+  operation: string,
+  body: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(kms.endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `TrentService.${operation}`,
+    },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+async function newKey(): Promise<string> {
+  const { json } = await call('CreateKey', { Description: 'test' });
+  return (json.KeyMetadata as { Arn: string }).Arn;
+}
+
+const plaintext = Buffer.from('thirty-two bytes of a data key!!').toString('base64');
+
+describe('KMS emulator protocol', () => {
+  it('encrypts and decrypts under the same encryption context', async () => {
+    const arn = await newKey();
+    const context = { a: '1', b: '2' };
+    const sealed = await call('Encrypt', {
+      KeyId: arn,
+      Plaintext: plaintext,
+      EncryptionContext: context,
+    });
+
+    const opened = await call('Decrypt', {
+      KeyId: arn,
+      CiphertextBlob: sealed.json.CiphertextBlob,
+      EncryptionContext: { b: '2', a: '1' },
+    });
+
+    expect(sealed.json.KeyId).toBe(arn);
+    expect(opened.status).toBe(200);
+    expect(opened.json.Plaintext).toBe(plaintext);
+    expect(opened.json.KeyId).toBe(arn);
+  });
+
+  it('binds the context unambiguously: shifted separators do not decrypt', async () => {
+    const arn = await newKey();
+    const sealed = await call('Encrypt', {
+      KeyId: arn,
+      Plaintext: plaintext,
+      EncryptionContext: { ab: 'c' },
+    });
+
+    for (const context of [{ a: 'bc' }, { ab: 'c', x: '' }, {}]) {
+      const opened = await call('Decrypt', {
+        CiphertextBlob: sealed.json.CiphertextBlob,
+        EncryptionContext: context,
+      });
+      expect(opened.status).toBe(400);
+      expect(opened.json.__type).toBe('InvalidCiphertextException');
+    }
+  });
+
+  it('answers IncorrectKeyException for another key and DisabledException for a disabled one', async () => {
+    const arn = await newKey();
+    const other = await newKey();
+    const sealed = await call('Encrypt', { KeyId: arn, Plaintext: plaintext });
+
+    const wrongKey = await call('Decrypt', {
+      KeyId: other,
+      CiphertextBlob: sealed.json.CiphertextBlob,
+    });
+    await call('DisableKey', { KeyId: arn });
+    const disabled = await call('Decrypt', {
+      KeyId: arn,
+      CiphertextBlob: sealed.json.CiphertextBlob,
+    });
+
+    expect(wrongKey.json.__type).toBe('IncorrectKeyException');
+    expect(disabled.json.__type).toBe('DisabledException');
+    expect((await call('DescribeKey', { KeyId: arn })).json.KeyMetadata).toMatchObject({
+      KeyState: 'Disabled',
+      Enabled: false,
+    });
+  });
+
+  it('resolves aliases and moves them', async () => {
+    const a = await newKey();
+    const b = await newKey();
+    const name = `alias/emulator-${Date.now()}`;
+    await call('CreateAlias', { AliasName: name, TargetKeyId: a });
+
+    const again = await call('CreateAlias', { AliasName: name, TargetKeyId: b });
+    await call('UpdateAlias', { AliasName: name, TargetKeyId: b });
+    const described = await call('DescribeKey', { KeyId: name });
+
+    expect(again.json.__type).toBe('AlreadyExistsException');
+    expect((described.json.KeyMetadata as { Arn: string }).Arn).toBe(b);
+  });
+
+  it('answers unknown keys, operations and bodies with typed errors', async () => {
+    const missing = await call('DescribeKey', { KeyId: 'alias/none' });
+    const unknown = await call('ScheduleKeyDeletion', { KeyId: 'x' });
+
+    expect(missing.json.__type).toBe('NotFoundException');
+    expect(unknown.json.__type).toBe('UnknownOperationException');
+  });
+
+  it('throttles past its rate limit and counts requests per operation', async () => {
+    const limited = await startKmsEmulator({ rateLimit: { requestsPerSecond: 1, burst: 3 } });
+    try {
+      const statuses: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const response = await fetch(limited.endpoint, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-amz-json-1.1',
+            'x-amz-target': 'TrentService.ListKeys',
+          },
+          body: '{}',
+        });
+        statuses.push(String(((await response.json()) as { __type?: string }).__type ?? 'ok'));
+      }
+
+      expect(statuses.slice(0, 3)).toEqual(['ok', 'ok', 'ok']);
+      expect(statuses.filter((s) => s === 'ThrottlingException').length).toBeGreaterThanOrEqual(2);
+      expect(limited.counts().byOperation.ListKeys).toBe(6);
+      expect(limited.counts().throttled).toBe(statuses.filter((s) => s !== 'ok').length);
+    } finally {
+      await limited.close();
+    }
+  });
+});

@@ -1,0 +1,190 @@
+/**
+ * A small AWS KMS emulator for tests and benchmarks: a loopback HTTP server (node:http, so it
+ * runs on Node and Deno) speaking the AWS JSON 1.1 protocol, driven by the real
+ * `@aws-sdk/client-kms`. It keeps real key state (AES-256-GCM under per-key material), can
+ * enforce a request rate (answering `ThrottlingException` past it), can add latency, and counts
+ * requests per operation. Not shipped: it lives in `test/`.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { KmsFault, KmsState } from './kms-state.ts';
+import { type RateLimit, TokenBucket } from './token-bucket.ts';
+
+export type { RateLimit };
+
+/** The operations the emulator answers. */
+export const KMS_OPERATIONS = [
+  'CreateAlias',
+  'CreateKey',
+  'Decrypt',
+  'DescribeKey',
+  'DisableKey',
+  'EnableKey',
+  'Encrypt',
+  'GenerateDataKey',
+  'ListAliases',
+  'ListKeys',
+  'ListResourceTags',
+  'ReEncrypt',
+  'TagResource',
+  'UpdateAlias',
+] as const;
+
+export type KmsOperation = (typeof KMS_OPERATIONS)[number];
+
+export interface KmsEmulatorOptions {
+  /** Requests past this rate are answered with `ThrottlingException`. Default: no limit. */
+  readonly rateLimit?: RateLimit;
+  /** Milliseconds added before every answer. Default 0. */
+  readonly latencyMs?: number;
+  readonly region?: string;
+  readonly account?: string;
+}
+
+/** Requests seen, per operation: every answer, and the throttled ones among them. */
+export interface KmsRequestCounts {
+  readonly total: number;
+  readonly throttled: number;
+  readonly byOperation: Readonly<Record<string, number>>;
+  readonly throttledByOperation: Readonly<Record<string, number>>;
+  /** Answers that were errors other than throttling, per `__type`. */
+  readonly errorsByType: Readonly<Record<string, number>>;
+}
+
+export interface KmsEmulator {
+  /** `http://127.0.0.1:<port>`, for the SDK's `endpoint`. */
+  readonly endpoint: string;
+  readonly region: string;
+  counts(): KmsRequestCounts;
+  resetCounts(): void;
+  setRateLimit(limit: RateLimit | undefined): void;
+  setLatency(ms: number): void;
+  close(): Promise<void>;
+}
+
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+const TARGET_PREFIX = 'TrentService.';
+
+/** Starts an emulator on a free loopback port. */
+export async function startKmsEmulator(options: KmsEmulatorOptions = {}): Promise<KmsEmulator> {
+  const region = options.region ?? 'us-east-1';
+  const state = new KmsState(region, options.account ?? '111122223333');
+  let bucket = options.rateLimit === undefined ? undefined : new TokenBucket(options.rateLimit);
+  let latencyMs = options.latencyMs ?? 0;
+  let counts = emptyCounts();
+  let requestId = 0;
+
+  const server = createServer((request, response) => {
+    void handle(request, response);
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readBody(request);
+    const target = String(request.headers['x-amz-target'] ?? '');
+    const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+    const id = `emulator-${++requestId}`;
+    count(counts.byOperation, operation || '(none)');
+    counts.total++;
+    // Throttling is decided on arrival, as a quota would; latency applies to every answer.
+    const allowed = bucket?.take() ?? true;
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+
+    try {
+      if (!allowed) {
+        count(counts.throttledByOperation, operation);
+        counts.throttled++;
+        throw new KmsFault('ThrottlingException', 'Rate exceeded');
+      }
+      const result = dispatch(state, request, operation, body);
+      send(response, 200, id, result);
+    } catch (error) {
+      const fault =
+        error instanceof KmsFault ? error : new KmsFault('KMSInternalException', 'internal', 500);
+      if (fault.type !== 'ThrottlingException') count(counts.errorsByType, fault.type);
+      response.setHeader('x-amzn-ErrorType', fault.type);
+      send(response, fault.status, id, { __type: fault.type, message: fault.message });
+    }
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    region,
+    counts: () => structuredClone(counts),
+    resetCounts: () => {
+      counts = emptyCounts();
+    },
+    setRateLimit: (limit) => {
+      bucket = limit === undefined ? undefined : new TokenBucket(limit);
+    },
+    setLatency: (ms) => {
+      latencyMs = ms;
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error === undefined ? resolve() : reject(error)));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function dispatch(
+  state: KmsState,
+  request: IncomingMessage,
+  operation: string,
+  body: string,
+): Record<string, unknown> {
+  if (request.method !== 'POST') throw new KmsFault('UnknownOperationException', 'POST only');
+  if (!String(request.headers['content-type'] ?? '').startsWith(CONTENT_TYPE)) {
+    throw new KmsFault('UnknownOperationException', `Content-Type must be ${CONTENT_TYPE}`);
+  }
+  if (!(KMS_OPERATIONS as readonly string[]).includes(operation)) {
+    throw new KmsFault('UnknownOperationException', `unknown operation ${operation}`);
+  }
+  let input: unknown;
+  try {
+    input = body === '' ? {} : JSON.parse(body);
+  } catch {
+    throw new KmsFault('SerializationException', 'request body is not JSON');
+  }
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new KmsFault('SerializationException', 'request body must be a JSON object');
+  }
+  return state[operation as KmsOperation](input as Record<string, unknown>);
+}
+
+function send(response: ServerResponse, status: number, id: string, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': CONTENT_TYPE,
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-RequestId': id,
+  });
+  response.end(text);
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function emptyCounts(): {
+  total: number;
+  throttled: number;
+  byOperation: Record<string, number>;
+  throttledByOperation: Record<string, number>;
+  errorsByType: Record<string, number>;
+} {
+  return { total: 0, throttled: 0, byOperation: {}, throttledByOperation: {}, errorsByType: {} };
+}
+
+function count(record: Record<string, number>, key: string): void {
+  record[key] = (record[key] ?? 0) + 1;
+}
