@@ -126,6 +126,8 @@ export class Pkcs11KekProvider implements KekProvider {
   readonly #rotations = new Map<KekName, Promise<unknown>>();
   #pin: string;
   #needsLogin = false;
+  #active = 0;
+  #onSettled: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
   /** Use {@link openPkcs11KekProvider}. */
@@ -168,21 +170,24 @@ export class Pkcs11KekProvider implements KekProvider {
    * name has no versions.
    * @throws {KekUnavailableError} when the token, the session or the login is gone.
    */
-  async wrap(dek: Uint8Array, binding: DekBinding, target?: KekRef): Promise<WrappedDek> {
-    checkDek(dek);
-    checkBinding(binding);
-    const name = target === undefined ? await this.#primaryName(binding.kekName) : parseRef(target);
-    if (name === undefined || name.kekName !== binding.kekName) {
-      throw new KekRefError('KEK_REF_UNKNOWN', String(target));
-    }
+  wrap(dek: Uint8Array, binding: DekBinding, target?: KekRef): Promise<WrappedDek> {
+    return this.#track(async () => {
+      checkDek(dek);
+      checkBinding(binding);
+      const name =
+        target === undefined ? await this.#primaryName(binding.kekName) : parseRef(target);
+      if (name === undefined || name.kekName !== binding.kekName) {
+        throw new KekRefError('KEK_REF_UNKNOWN', String(target));
+      }
 
-    const ref = versionRef(name.kekName, name.version);
-    const iv = randomBytes(IV_LENGTH);
-    const aad = wrapAad(binding, ref);
-    return this.#withKey(ref, name, async (t, keys) => {
-      const key = keys[0] as TokenKey;
-      const sealed = await this.#encrypt(t, key, ref, iv, aad, dek);
-      return { kekRef: ref, bytes: encodeWrapped({ keyTag: key.tag, iv, sealed }) };
+      const ref = versionRef(name.kekName, name.version);
+      const iv = randomBytes(IV_LENGTH);
+      const aad = wrapAad(binding, ref);
+      return this.#withKey(ref, name, async (t, keys) => {
+        const key = keys[0] as TokenKey;
+        const sealed = await this.#encrypt(t, key, ref, iv, aad, dek);
+        return { kekRef: ref, bytes: encodeWrapped({ keyTag: key.tag, iv, sealed }) };
+      });
     });
   }
 
@@ -194,23 +199,25 @@ export class Pkcs11KekProvider implements KekProvider {
    * @throws {KekRefError} when the ref is unknown or its version is disabled.
    * @throws {KekUnavailableError} when the token, the session or the login is gone.
    */
-  async unwrap(wrapped: WrappedDek, binding: DekBinding): Promise<Uint8Array> {
-    checkBinding(binding);
-    const ref = wrapped?.kekRef;
-    const name = parseRef(ref);
-    if (name === undefined) throw new KekRefError('KEK_REF_UNKNOWN', String(ref));
-    const parts = decodeWrapped(wrapped.bytes);
+  unwrap(wrapped: WrappedDek, binding: DekBinding): Promise<Uint8Array> {
+    return this.#track(async () => {
+      checkBinding(binding);
+      const ref = wrapped?.kekRef;
+      const name = parseRef(ref);
+      if (name === undefined) throw new KekRefError('KEK_REF_UNKNOWN', String(ref));
+      const parts = decodeWrapped(wrapped.bytes);
 
-    return this.#withKey(ref, name, async (t, keys) => {
-      const key = parts === undefined ? undefined : this.#keyWithTag(t, ref, keys, parts.keyTag);
-      if (parts === undefined || key === undefined || name.kekName !== binding.kekName) {
-        // Refuse a disabled version the same way whatever its bytes, as the token would.
-        if (!this.#call('read key state', () => isKeyEnabled(t, (keys[0] as TokenKey).handle))) {
-          throw new KekRefError('KEK_REF_DISABLED', ref);
+      return this.#withKey(ref, name, async (t, keys) => {
+        const key = parts === undefined ? undefined : this.#keyWithTag(t, ref, keys, parts.keyTag);
+        if (parts === undefined || key === undefined || name.kekName !== binding.kekName) {
+          // Refuse a disabled version the same way whatever its bytes, as the token would.
+          if (!this.#call('read key state', () => isKeyEnabled(t, (keys[0] as TokenKey).handle))) {
+            throw new KekRefError('KEK_REF_DISABLED', ref);
+          }
+          throw new DecryptionError();
         }
-        throw new DecryptionError();
-      }
-      return this.#decrypt(t, key, ref, parts.iv, parts.sealed, wrapAad(binding, ref));
+        return this.#decrypt(t, key, ref, parts.iv, parts.sealed, wrapAad(binding, ref));
+      });
     });
   }
 
@@ -221,10 +228,12 @@ export class Pkcs11KekProvider implements KekProvider {
    * @throws {KekRefError} (`KEK_REF_UNKNOWN`) when the KEK name has no versions.
    * @throws {InputError} when the KEK name is malformed.
    */
-  async primary(kekName: KekName): Promise<KekRef> {
-    checkKekName(kekName);
-    const name = await this.#primaryName(kekName);
-    return versionRef(name.kekName, name.version);
+  primary(kekName: KekName): Promise<KekRef> {
+    return this.#track(async () => {
+      checkKekName(kekName);
+      const name = await this.#primaryName(kekName);
+      return versionRef(name.kekName, name.version);
+    });
   }
 
   /**
@@ -235,16 +244,18 @@ export class Pkcs11KekProvider implements KekProvider {
    * @throws {InputError} when the KEK name is malformed.
    * @throws {KekUnavailableError} when the token refuses to generate the key.
    */
-  async rotate(kekName: KekName): Promise<KekVersion> {
-    checkKekName(kekName);
-    const previous = this.#rotations.get(kekName) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => this.#rotate(kekName));
-    this.#rotations.set(kekName, next);
-    try {
-      return await next;
-    } finally {
-      if (this.#rotations.get(kekName) === next) this.#rotations.delete(kekName);
-    }
+  rotate(kekName: KekName): Promise<KekVersion> {
+    return this.#track(async () => {
+      checkKekName(kekName);
+      const previous = this.#rotations.get(kekName) ?? Promise.resolve();
+      const next = previous.catch(() => undefined).then(() => this.#rotate(kekName));
+      this.#rotations.set(kekName, next);
+      try {
+        return await next;
+      } finally {
+        if (this.#rotations.get(kekName) === next) this.#rotations.delete(kekName);
+      }
+    });
   }
 
   /**
@@ -252,31 +263,33 @@ export class Pkcs11KekProvider implements KekProvider {
    *
    * @throws {InputError} when the KEK name is malformed.
    */
-  async describe(kekName: KekName): Promise<readonly KekVersion[]> {
-    checkKekName(kekName);
-    const states = await this.#session((t) => {
-      const out: { version: number; key: TokenKey; enabled: boolean }[] = [];
-      for (let version = 1; ; version++) {
-        const keys = this.#findKeys(t, kekName, version);
-        const key = keys[0];
-        if (key === undefined) break;
-        this.#keys.set(versionRef(kekName, version), keys);
-        out.push({
-          version,
-          key,
-          enabled: this.#call('read key state', () => isKeyEnabled(t, key.handle)),
-        });
-      }
-      return out;
-    });
+  describe(kekName: KekName): Promise<readonly KekVersion[]> {
+    return this.#track(async () => {
+      checkKekName(kekName);
+      const states = await this.#session((t) => {
+        const out: { version: number; key: TokenKey; enabled: boolean }[] = [];
+        for (let version = 1; ; version++) {
+          const keys = this.#findKeys(t, kekName, version);
+          const key = keys[0];
+          if (key === undefined) break;
+          this.#keys.set(versionRef(kekName, version), keys);
+          out.push({
+            version,
+            key,
+            enabled: this.#call('read key state', () => isKeyEnabled(t, key.handle)),
+          });
+        }
+        return out;
+      });
 
-    this.#rememberPrimary(kekName, states.length);
-    return states.map(({ version, key, enabled }) => ({
-      ref: versionRef(kekName, version),
-      kekName,
-      state: !enabled ? 'disabled' : version === states.length ? 'primary' : 'active',
-      createdAt: new Date(key.createdAt),
-    }));
+      this.#rememberPrimary(kekName, states.length);
+      return states.map(({ version, key, enabled }) => ({
+        ref: versionRef(kekName, version),
+        kekName,
+        state: !enabled ? 'disabled' : version === states.length ? 'primary' : 'active',
+        createdAt: new Date(key.createdAt),
+      }));
+    });
   }
 
   /**
@@ -287,27 +300,29 @@ export class Pkcs11KekProvider implements KekProvider {
    * @throws {ConfigError} when the ref is the primary version, or the token does not let the
    * attributes change.
    */
-  async disable(ref: KekRef): Promise<void> {
-    const name = parseRef(ref);
-    if (name === undefined) throw new KekRefError('KEK_REF_UNKNOWN', String(ref));
+  disable(ref: KekRef): Promise<void> {
+    return this.#track(async () => {
+      const name = parseRef(ref);
+      if (name === undefined) throw new KekRefError('KEK_REF_UNKNOWN', String(ref));
 
-    await this.#session((t) => {
-      const keys = this.#findKeys(t, name.kekName, name.version);
-      if (keys.length === 0) throw new KekRefError('KEK_REF_UNKNOWN', ref);
-      const highest = this.#highestVersion(t, name.kekName, name.version);
-      if (name.version === highest) {
-        throw new ConfigError(`cannot disable the primary kek version: ${ref}`);
-      }
-      for (const key of keys) {
-        try {
-          disableKey(t, key.handle);
-        } catch (error) {
-          if (returnValueName(error) === 'CKR_ATTRIBUTE_READ_ONLY') {
-            throw new ConfigError(`pkcs11 token does not let ${ref} be disabled (CKA_DECRYPT)`);
-          }
-          throw this.#fail('disable key', error);
+      await this.#session((t) => {
+        const keys = this.#findKeys(t, name.kekName, name.version);
+        if (keys.length === 0) throw new KekRefError('KEK_REF_UNKNOWN', ref);
+        const highest = this.#highestVersion(t, name.kekName, name.version);
+        if (name.version === highest) {
+          throw new ConfigError(`cannot disable the primary kek version: ${ref}`);
         }
-      }
+        for (const key of keys) {
+          try {
+            disableKey(t, key.handle);
+          } catch (error) {
+            if (returnValueName(error) === 'CKR_ATTRIBUTE_READ_ONLY') {
+              throw new ConfigError(`pkcs11 token does not let ${ref} be disabled (CKA_DECRYPT)`);
+            }
+            throw this.#fail('disable key', error);
+          }
+        }
+      });
     });
   }
 
@@ -316,18 +331,20 @@ export class Pkcs11KekProvider implements KekProvider {
    * closes every session and finalizes the module when this was its last user. Idempotent.
    */
   close(): Promise<void> {
-    this.#closing ??= this.#pool
-      .close((idle) => {
-        const { pkcs11, api } = this.#lease;
-        let session = idle;
-        try {
-          session ??= pkcs11.C_OpenSession(this.#slot, api.CKF_SERIAL_SESSION);
-          this.#lease.logout(this.#slot, session);
-          if (idle === undefined) pkcs11.C_CloseSession(session);
-        } catch {
-          // The token is gone: there is no login left to end.
-        }
-      })
+    this.#closing ??= this.#settled()
+      .then(() =>
+        this.#pool.close((idle) => {
+          const { pkcs11, api } = this.#lease;
+          let session = idle;
+          try {
+            session ??= pkcs11.C_OpenSession(this.#slot, api.CKF_SERIAL_SESSION);
+            this.#lease.logout(this.#slot, session);
+            if (idle === undefined) pkcs11.C_CloseSession(session);
+          } catch {
+            // The token is gone: there is no login left to end.
+          }
+        }),
+      )
       .finally(() => {
         this.#lease.release();
         this.#keys.clear();
@@ -335,6 +352,29 @@ export class Pkcs11KekProvider implements KekProvider {
         this.#pin = '';
       });
     return this.#closing;
+  }
+
+  /**
+   * Runs a public call unless the provider is closing, and counts it so `close` can wait for it.
+   * The count goes up synchronously, so a call made just before `close()` still completes.
+   */
+  async #track<T>(call: () => Promise<T>): Promise<T> {
+    if (this.#closing !== undefined) throw new KekUnavailableError('pkcs11 provider is closed');
+    this.#active++;
+    try {
+      return await call();
+    } finally {
+      this.#active--;
+      if (this.#active === 0) this.#onSettled?.();
+    }
+  }
+
+  /** Resolves once no public call is running. */
+  #settled(): Promise<void> {
+    if (this.#active === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#onSettled = resolve;
+    });
   }
 
   async #rotate(kekName: KekName): Promise<KekVersion> {
