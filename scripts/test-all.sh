@@ -3,7 +3,7 @@
 # Node suites (unit, conformance, integration) and the Deno suites. CI runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REKEY_SYSTEM_PACKAGES="softhsm2-util:softhsm2" . scripts/setup.sh
+REKEY_SYSTEM_PACKAGES="softhsm2-util:softhsm2 chromium:chromium" . scripts/setup.sh
 
 bash scripts/services.sh
 
