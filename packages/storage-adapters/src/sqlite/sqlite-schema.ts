@@ -1,0 +1,50 @@
+/**
+ * The SQLite schema of a DEK table, as numbered migrations recorded in `<table>_schema` (see the
+ * PostgreSQL twin). `STRICT` tables (SQLite 3.37+) refuse values of the wrong type.
+ *
+ * `id` is the 16-byte BLOB: SQLite compares BLOBs with memcmp, so id order is byte order. Times
+ * are epoch milliseconds (SQLite has no time type); the implicit rowid breaks ties between DEKs
+ * created in the same millisecond, keeping "oldest first" in insertion order.
+ */
+
+export interface SqliteMigration {
+  readonly version: number;
+  readonly statements: (table: string) => readonly string[];
+}
+
+/** Quotes an identifier (names are validated to `[a-z0-9_]`). */
+export function quoteSqlite(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    statements: (table) => {
+      const t = quoteSqlite(table);
+      return [
+        `CREATE TABLE IF NOT EXISTS ${t} (
+          id BLOB NOT NULL PRIMARY KEY CHECK (length(id) = 16),
+          scope TEXT NOT NULL,
+          kek_name TEXT NOT NULL,
+          kek_ref TEXT NOT NULL,
+          wrapped BLOB NOT NULL,
+          revision INTEGER NOT NULL DEFAULT 1,
+          created_at INTEGER NOT NULL,
+          rotated_at INTEGER
+        ) STRICT`,
+        `CREATE INDEX IF NOT EXISTS ${quoteSqlite(`${table}_ref_idx`)}
+          ON ${t} (kek_name, kek_ref, id)`,
+        `CREATE INDEX IF NOT EXISTS ${quoteSqlite(`${table}_scope_idx`)}
+          ON ${t} (scope, created_at)`,
+      ];
+    },
+  },
+];
+
+export function sqliteVersionTable(table: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${quoteSqlite(`${table}_schema`)} (
+    version INTEGER NOT NULL PRIMARY KEY,
+    applied_at INTEGER NOT NULL
+  ) STRICT`;
+}
