@@ -25,12 +25,21 @@ const EMPTY = new Uint8Array(4);
  * ```
  */
 export function encodeContext(context?: EncryptionContext): Uint8Array {
-  if (context === undefined) return EMPTY.slice();
+  const encoded = contextBytes(context);
+  return encoded === EMPTY ? EMPTY.slice() : encoded;
+}
+
+/**
+ * {@link encodeContext} for internal callers that only read the result: an empty context shares
+ * one constant instead of allocating per message.
+ */
+export function contextBytes(context?: EncryptionContext): Uint8Array {
+  if (context === undefined) return EMPTY;
   if (typeof context !== 'object' || context === null || Array.isArray(context)) {
     throw new InputError('"context" expected an object of string values');
   }
   const keys = Object.keys(context);
-  if (keys.length === 0) return EMPTY.slice();
+  if (keys.length === 0) return EMPTY;
 
   const pairs: [Uint8Array, Uint8Array][] = [];
   let length = 4;

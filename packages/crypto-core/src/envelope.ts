@@ -3,7 +3,7 @@
  * and "Decryption").
  */
 import { utf8 } from './bytes.ts';
-import { type EncryptionContext, encodeContext } from './context.ts';
+import { contextBytes, type EncryptionContext } from './context.ts';
 import type { DataKey, Subkey } from './data-key.ts';
 import {
   COMMITMENT_OFFSET,
@@ -49,7 +49,7 @@ export async function encrypt(
   options?: EnvelopeOptions,
 ): Promise<Uint8Array> {
   const bytes = plaintextBytes(plaintext);
-  const context = encodeContext(options?.context);
+  const context = contextBytes(options?.context);
 
   const leased = dataKey.leaseForEncryption();
   const subkey = leased instanceof Promise ? await leased : leased;
@@ -74,7 +74,7 @@ export async function encryptWithFixedNonces(
     throw new InputError('"nonces" expected a 12-byte key nonce and a 12-byte nonce');
   }
   const bytes = plaintextBytes(plaintext);
-  const context = encodeContext(options?.context);
+  const context = contextBytes(options?.context);
 
   const subkey = await dataKey.leaseFor(nonces.keyNonce);
   try {
@@ -101,7 +101,7 @@ export async function decrypt(
   if (!constantTimeEqual(envelope.subarray(DEK_ID_OFFSET, KEY_NONCE_OFFSET), dataKey.idBytes)) {
     throw new DecryptionError();
   }
-  const context = encodeContext(options?.context);
+  const context = contextBytes(options?.context);
 
   const leased = dataKey.leaseFor(envelope.subarray(KEY_NONCE_OFFSET, NONCE_OFFSET));
   const subkey = leased instanceof Promise ? await leased : leased;
