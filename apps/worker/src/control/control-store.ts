@@ -57,6 +57,8 @@ export interface DatabaseProgress {
   /** Last DEK id the planner has turned into ranges; `null` before the first range. */
   readonly plannerCursor: string | null;
   readonly plannerDone: boolean;
+  /** The old refs this sweep rewraps from in this database, as the planner found them. */
+  readonly fromRefs: readonly string[];
   /** DEKs on old versions the planner found, summed over sweeps. */
   readonly planned: number;
   /** DEKs rewrapped to the target. */
@@ -149,6 +151,9 @@ export interface ControlStore {
   beginSweep(runId: string, databases: readonly string[], sweep: number): Promise<void>;
 
   getProgress(runId: string): Promise<DatabaseProgress[]>;
+
+  /** Stores the old refs a sweep rewraps from in one database. */
+  setFromRefs(runId: string, database: string, refs: readonly string[]): Promise<void>;
 
   /**
    * Records planned ranges (ignoring ones already recorded) and moves the planner cursor, in one

@@ -49,7 +49,7 @@ export class SqlControlStore implements ControlStore {
       `CREATE UNIQUE INDEX IF NOT EXISTS ${p}runs_target ON ${p}runs (kek_name, target_ref)`,
       `CREATE TABLE IF NOT EXISTS ${p}run_databases (
         run_id TEXT NOT NULL, db TEXT NOT NULL, sweep INTEGER NOT NULL,
-        planner_cursor TEXT, planner_done INTEGER NOT NULL DEFAULT 0,
+        planner_cursor TEXT, planner_done INTEGER NOT NULL DEFAULT 0, from_refs TEXT,
         planned BIGINT NOT NULL DEFAULT 0, done BIGINT NOT NULL DEFAULT 0,
         skipped BIGINT NOT NULL DEFAULT 0, failed BIGINT NOT NULL DEFAULT 0, remaining BIGINT,
         started_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (run_id, db))`,
@@ -188,7 +188,7 @@ export class SqlControlStore implements ControlStore {
         await tx.query(
           `INSERT INTO ${this.#p}run_databases (run_id, db, sweep, planner_cursor, planner_done,
             started_at, updated_at) VALUES (?, ?, ?, NULL, 0, ?, ?)
-            ON CONFLICT (run_id, db) DO UPDATE SET sweep = excluded.sweep, planner_cursor = NULL,
+            ON CONFLICT (run_id, db) DO UPDATE SET sweep = excluded.sweep, planner_cursor = NULL, from_refs = NULL,
             planner_done = 0, updated_at = excluded.updated_at
             WHERE ${this.#p}run_databases.sweep < excluded.sweep`,
           [runId, db, sweep, now, now],
@@ -203,6 +203,13 @@ export class SqlControlStore implements ControlStore {
       [runId],
     );
     return rows.map(toProgress);
+  }
+
+  async setFromRefs(runId: string, database: string, refs: readonly string[]): Promise<void> {
+    await this.#db.query(
+      `UPDATE ${this.#p}run_databases SET from_refs = ?, updated_at = ? WHERE run_id = ? AND db = ?`,
+      [JSON.stringify(refs), Date.now(), runId, database],
+    );
   }
 
   async checkpointPlanner(
@@ -392,6 +399,8 @@ function toProgress(r: SqlRow): DatabaseProgress {
     sweep: Number(r.sweep),
     plannerCursor: (r.planner_cursor as string | null) ?? null,
     plannerDone: Number(r.planner_done) === 1,
+    fromRefs:
+      r.from_refs === null || r.from_refs === undefined ? [] : JSON.parse(String(r.from_refs)),
     planned: Number(r.planned),
     done: Number(r.done),
     skipped: Number(r.skipped),

@@ -1,0 +1,48 @@
+/**
+ * Live progress for dashboards and `rekey rotate --wait`: a Redis stream `<prefix>:events`
+ * (capped) and a channel of the same name. Events carry ids, refs and counts only.
+ */
+import type { Redis } from 'ioredis';
+
+/** One live event. */
+export interface ProgressEvent {
+  readonly type: 'progress' | 'phase';
+  readonly runId: string;
+  readonly database?: string;
+  readonly phase?: string;
+  readonly done?: number;
+  readonly skipped?: number;
+  readonly failed?: number;
+  readonly remaining?: number;
+  readonly at: number;
+}
+
+/** The stream and channel key of live events under a prefix. */
+export function eventsKey(prefix: string): string {
+  return `${prefix}:events`;
+}
+
+/** Publishes live events; failures are swallowed because the control store is the record. */
+export class ProgressPublisher {
+  readonly #redis: Redis;
+  readonly #key: string;
+
+  constructor(redis: Redis, prefix: string) {
+    this.#redis = redis;
+    this.#key = eventsKey(prefix);
+  }
+
+  async publish(event: Omit<ProgressEvent, 'at'>): Promise<void> {
+    const full: ProgressEvent = { ...event, at: Date.now() };
+    const json = JSON.stringify(full);
+    try {
+      await this.#redis
+        .multi()
+        .xadd(this.#key, 'MAXLEN', '~', '10000', '*', 'event', json)
+        .publish(this.#key, json)
+        .exec();
+    } catch {
+      // Live events are best effort; progress is recorded in the control store.
+    }
+  }
+}

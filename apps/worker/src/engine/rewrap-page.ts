@@ -1,0 +1,96 @@
+/**
+ * Rewraps one page of DEKs in memory: server-side `rewrap` where the provider has it, else
+ * unwrap + wrap with the plaintext DEK zeroed right after. Requests go out in grants of the
+ * shared pacer, each grant's requests at once.
+ */
+import type { DekRecord, DekSwap, KekProvider, KekRef } from '@rekey/crypto-core';
+
+import type { RequestPacer } from './rate-limiter.ts';
+
+/** What rewrapping a page produced. */
+export interface RewrappedPage {
+  /** Compare-and-swap rows for every DEK that rewrapped. */
+  readonly swaps: DekSwap[];
+  /** DEKs that cannot be rewrapped (bad bytes, disabled or unknown version): left as they are. */
+  readonly failed: number;
+  /** Error codes of the failures, for logs (codes only). */
+  readonly failureCodes: readonly string[];
+}
+
+/** Error codes that retrying will not fix: the DEK is counted as failed and left alone. */
+const PERMANENT = new Set([
+  'DECRYPTION_FAILED',
+  'KEK_REF_UNKNOWN',
+  'KEK_REF_DISABLED',
+  'INPUT_INVALID',
+  'FORMAT_INVALID',
+]);
+
+/**
+ * Rewraps `records` to `target`.
+ *
+ * @throws the provider's retryable errors (`RateLimitError`, `KekUnavailableError`) as they are:
+ * the caller backs off and the whole page is redone later.
+ */
+export async function rewrapPage(
+  records: readonly DekRecord[],
+  provider: KekProvider,
+  target: KekRef,
+  pacer: RequestPacer,
+  concurrency: number,
+  signal?: AbortSignal,
+): Promise<RewrappedPage> {
+  const serverSide = provider.rewrap !== undefined;
+  const requestsPerDek = serverSide ? 1 : 2;
+  const group = Math.max(
+    1,
+    Math.min(concurrency, Math.floor(pacer.grantSize / requestsPerDek) || 1),
+  );
+  const swaps: DekSwap[] = [];
+  const failureCodes: string[] = [];
+
+  for (let i = 0; i < records.length; i += group) {
+    const slice = records.slice(i, i + group);
+    await pacer.acquire(slice.length * requestsPerDek, signal);
+    const results = await Promise.allSettled(slice.map((r) => rewrapOne(r, provider, target)));
+    for (let j = 0; j < results.length; j++) {
+      const result = results[j] as PromiseSettledResult<DekSwap>;
+      if (result.status === 'fulfilled') {
+        swaps.push(result.value);
+        continue;
+      }
+      const code = String((result.reason as { code?: unknown })?.code ?? 'UNKNOWN');
+      if (!PERMANENT.has(code)) throw result.reason;
+      failureCodes.push(code);
+    }
+  }
+  return { swaps, failed: failureCodes.length, failureCodes };
+}
+
+async function rewrapOne(
+  record: DekRecord,
+  provider: KekProvider,
+  target: KekRef,
+): Promise<DekSwap> {
+  const binding = { dekId: record.id, scope: record.scope, kekName: record.kekName };
+  const wrapped = { kekRef: record.kekRef, bytes: record.wrapped };
+  let next: { kekRef: KekRef; bytes: Uint8Array };
+  if (provider.rewrap !== undefined) {
+    next = await provider.rewrap(wrapped, binding, target);
+  } else {
+    const dek = await provider.unwrap(wrapped, binding);
+    try {
+      next = await provider.wrap(dek, binding, target);
+    } finally {
+      // NOTE: JavaScript cannot guarantee that zeroed key bytes leave no copy behind.
+      dek.fill(0);
+    }
+  }
+  return {
+    id: record.id,
+    expectedRevision: record.revision,
+    expectedKekRef: record.kekRef,
+    kekRef: next.kekRef,
+    wrapped: next.bytes,
+  };
+}

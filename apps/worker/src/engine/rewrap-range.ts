@@ -1,0 +1,125 @@
+/**
+ * The rewrap batch: one keyset range of one database, read in pages on the old refs, rewrapped,
+ * and written back with compare-and-swap. A conflict (the row changed meanwhile) is counted as
+ * skipped and never overwritten. The write of one page overlaps the read and crypto of the next.
+ * Re-running a range after a crash changes nothing already done: its DEKs are no longer on the
+ * old refs.
+ */
+import type { DekSwap } from '@rekey/crypto-core';
+
+import { advanceRun } from './advance-run.ts';
+import { databaseOf, type EngineContext, kekOf } from './engine-context.ts';
+import type { RewrapJob } from './job-names.ts';
+import { rewrapPage } from './rewrap-page.ts';
+
+/** Rows read, rewrapped and written together; the range may hold several pages. */
+const PAGE_SIZE = 1_000;
+
+/** Asked between pages whether to stop early and release the range (worker shutting down). */
+export interface RangeControl {
+  readonly shouldStop: () => boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** What a range run did. */
+export interface RangeOutcome {
+  readonly done: number;
+  readonly skipped: number;
+  readonly failed: number;
+  /** True when it stopped early on request: the range stays pending. */
+  readonly released: boolean;
+}
+
+/** Rewraps one range. Idempotent; throws retryable provider and store errors as they are. */
+export async function rewrapRange(
+  ctx: EngineContext,
+  job: RewrapJob,
+  control: RangeControl,
+): Promise<RangeOutcome> {
+  const outcome = { done: 0, skipped: 0, failed: 0, released: false };
+  const run = await ctx.control.getRun(job.runId);
+  if (run === undefined || run.phase !== 'rewrapping' || run.sweep !== job.sweep) return outcome;
+  const { store } = databaseOf(ctx, job.database);
+  const { provider } = kekOf(ctx, job.kekName);
+  const pacer = ctx.pacer(job.kekName);
+
+  let lastPublish = 0;
+  const record = async (swaps: DekSwap[], failed: number): Promise<void> => {
+    const result =
+      swaps.length === 0 ? { updated: [], conflicted: [] } : await store.compareAndSwap(swaps);
+    const delta = { done: result.updated.length, skipped: result.conflicted.length, failed };
+    await ctx.control.addProgress(job.runId, job.database, job.sweep, job.start, delta);
+    outcome.done += delta.done;
+    outcome.skipped += delta.skipped;
+    outcome.failed += delta.failed;
+    if (Date.now() - lastPublish >= ctx.limits.progressIntervalMs) {
+      lastPublish = Date.now();
+      await ctx.events.publish({
+        type: 'progress',
+        runId: job.runId,
+        database: job.database,
+        ...delta,
+      });
+    }
+  };
+
+  let after: string | undefined = job.start === '' ? undefined : job.start;
+  let writing: Promise<void> = Promise.resolve();
+  try {
+    for (;;) {
+      if (control.shouldStop()) {
+        outcome.released = true;
+        break;
+      }
+      const page = await store.scan({
+        kekName: job.kekName,
+        kekRefs: job.fromRefs,
+        ...(after === undefined ? {} : { after }),
+        ...(job.end === null ? {} : { until: job.end }),
+        limit: PAGE_SIZE,
+      });
+      if (page.length === 0) break;
+      const { swaps, failed, failureCodes } = await rewrapPage(
+        page,
+        provider,
+        job.targetRef,
+        pacer,
+        ctx.limits.providerConcurrency,
+        control.signal,
+      );
+      if (failed > 0) {
+        ctx.logger.warn(
+          {
+            event: 'rewrap.failed-deks',
+            runId: job.runId,
+            database: job.database,
+            failed,
+            codes: [...new Set(failureCodes)],
+          },
+          'some DEKs cannot be rewrapped',
+        );
+      }
+      await writing;
+      writing = record(swaps, failed);
+      after = page.at(-1)?.id;
+      if (page.length < PAGE_SIZE) break;
+    }
+  } finally {
+    // Never leave a write half-observed: the progress of a started write is always recorded.
+    await writing.catch(() => {});
+  }
+  await writing;
+  if (outcome.released) return outcome;
+
+  await ctx.control.finishRange(job.runId, job.database, job.sweep, job.start, 'done');
+  await ctx.events.publish({
+    type: 'progress',
+    runId: job.runId,
+    database: job.database,
+    done: 0,
+    skipped: 0,
+    failed: 0,
+  });
+  await advanceRun(ctx, job.runId, job.sweep);
+  return outcome;
+}
