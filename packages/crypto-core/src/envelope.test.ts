@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { backend as nodeBackend } from './backend/node.ts';
-import type { CryptoBackend } from './backend/types.ts';
+import type { AesGcmKey, CryptoBackend } from './backend/types.ts';
 import { backend as webBackend } from './backend/web.ts';
 import { DataKey, generateDek } from './data-key.ts';
 import { newDekId } from './dek-id.ts';
@@ -167,6 +167,34 @@ for (const [name, backend] of backends) {
       expect(all.map((p) => new TextDecoder().decode(p))).toEqual(
         [...envelopes, ...envelopes].map((_, i) => `m${i % 40}`),
       );
+    });
+
+    it('keeps at most 17 subkeys alive per DEK and destroys them all with it', async () => {
+      const live = new Set<AesGcmKey>();
+      const tracking: CryptoBackend = {
+        ...backend,
+        importAesGcmKey: async (raw) => {
+          const key = await backend.importAesGcmKey(raw);
+          live.add(key);
+          const destroy = key.destroy.bind(key);
+          return Object.assign(key, {
+            destroy: () => {
+              live.delete(key);
+              destroy();
+            },
+          });
+        },
+      };
+      const key = generateDek({ backend: tracking, messagesPerSubkey: 1 });
+      let most = 0;
+      for (let i = 0; i < 60; i++) {
+        await encrypt(key, 'x');
+        most = Math.max(most, live.size);
+      }
+
+      expect(most).toBe(17);
+      key.destroy();
+      expect(live.size).toBe(0);
     });
 
     it('refuses every use once destroyed, and zeroes the DEK', async () => {

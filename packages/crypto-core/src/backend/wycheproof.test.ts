@@ -51,6 +51,13 @@ const join = (a: Uint8Array, b: Uint8Array): Uint8Array => {
   return out;
 };
 
+/** Resolves to the error a promise rejects with, or undefined when it fulfils. */
+const failure = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+
 const standard = file.testGroups.filter((g) => g.ivSize === 96 && g.tagSize === 128);
 const otherIv = file.testGroups.filter((g) => g.ivSize !== 96);
 const cases = standard.flatMap((g) => g.tests);
@@ -87,9 +94,8 @@ for (const [name, backend] of backends) {
       const failures: number[] = [];
       for (const c of invalid) {
         const key = await backend.importAesGcmKey(hex(c.key));
-        const error = await backend.aesGcmOpen(key, hex(c.iv), hex(c.ct + c.tag), hex(c.aad)).then(
-          () => undefined,
-          (e: unknown) => e,
+        const error = await failure(
+          backend.aesGcmOpen(key, hex(c.iv), hex(c.ct + c.tag), hex(c.aad)),
         );
         if (!(error instanceof DecryptionError)) failures.push(c.tcId);
       }
@@ -97,15 +103,17 @@ for (const [name, backend] of backends) {
     });
 
     it('refuses every other IV size with an InputError naming "iv"', async () => {
+      const failures: number[] = [];
+      const refusesIv = (e: unknown) => e instanceof InputError && e.message.includes('"iv"');
       for (const c of otherIv.flatMap((g) => g.tests)) {
         const key = await backend.importAesGcmKey(hex(c.key));
-        await expect(backend.aesGcmSeal(key, hex(c.iv), hex(c.msg), hex(c.aad))).rejects.toThrow(
-          InputError,
-        );
-        await expect(
+        const sealError = await failure(backend.aesGcmSeal(key, hex(c.iv), hex(c.msg), hex(c.aad)));
+        const openError = await failure(
           backend.aesGcmOpen(key, hex(c.iv), hex(c.ct + c.tag), hex(c.aad)),
-        ).rejects.toThrow(/"iv"/);
+        );
+        if (!refusesIv(sealError) || !refusesIv(openError)) failures.push(c.tcId);
       }
+      expect(failures).toEqual([]);
     });
 
     it('writes 16-byte tags only and never accepts a tag cut to 12 or 8 bytes', async () => {
@@ -116,10 +124,7 @@ for (const [name, backend] of backends) {
         if (sealed.length !== hex(c.msg).length + 16) failures.push(c.tcId);
         for (const tagBytes of [12, 8]) {
           const short = join(hex(c.ct), hex(c.tag).subarray(0, tagBytes));
-          const error = await backend.aesGcmOpen(key, hex(c.iv), short, hex(c.aad)).then(
-            () => undefined,
-            (e: unknown) => e,
-          );
+          const error = await failure(backend.aesGcmOpen(key, hex(c.iv), short, hex(c.aad)));
           // Too short for a tag at all (an empty message): InputError; otherwise the last 16
           // bytes are taken as the tag and do not verify: DecryptionError.
           const refused = error instanceof DecryptionError || error instanceof InputError;
