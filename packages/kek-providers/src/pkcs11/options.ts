@@ -3,6 +3,7 @@
  * kept in a private field for re-login, and never logged or put in an error.
  */
 import { readFile } from 'node:fs/promises';
+import process from 'node:process';
 
 import { ConfigError } from '@rekey/crypto-core';
 

@@ -96,13 +96,16 @@ export async function openPkcs11KekProvider(
   const resolved = resolveOptions(options);
   const pin = await readPin(options.pin);
   const lease = await leaseModule(resolved.modulePath);
+  let provider: Pkcs11KekProvider | undefined;
   try {
     const slot = findSlot(lease, resolved.tokenLabel);
-    const provider = new Pkcs11KekProvider(resolved, lease, slot, pin);
+    provider = new Pkcs11KekProvider(resolved, lease, slot, pin);
     await provider.login();
     return provider;
   } catch (error) {
-    lease.release();
+    // close() also closes the session the failed login opened, then gives the lease back.
+    if (provider === undefined) lease.release();
+    else await provider.close();
     throw error;
   }
 }
