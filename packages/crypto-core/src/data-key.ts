@@ -129,8 +129,9 @@ export class DataKey {
   /**
    * Leases the subkey to encrypt the next message with, drawing a fresh key nonce every
    * `messagesPerSubkey` messages. Synchronous except when a subkey must be derived. Pair every
-   * lease with {@link DataKey.release}.
+   * lease with {@link DataKey.release}. Used by `encrypt`; not needed by applications.
    *
+   * @internal
    * @throws {InputError} when the key was destroyed.
    */
   leaseForEncryption(): Subkey | Promise<Subkey> {
@@ -145,8 +146,10 @@ export class DataKey {
 
   /**
    * Leases the subkey for a key nonce read from an envelope, deriving it at most once while it
-   * stays among the recently seen ones. Pair every lease with {@link DataKey.release}.
+   * stays among the recently seen ones. Pair every lease with {@link DataKey.release}. Used by
+   * `decrypt`; not needed by applications.
    *
+   * @internal
    * @throws {InputError} when the key was destroyed.
    */
   leaseFor(keyNonce: Uint8Array): Subkey | Promise<Subkey> {
@@ -166,7 +169,11 @@ export class DataKey {
     return lease(entry);
   }
 
-  /** Returns a lease; destroys the subkey if it was evicted meanwhile and no one else holds it. */
+  /**
+   * Returns a lease; destroys the subkey if it was evicted meanwhile and no one else holds it.
+   *
+   * @internal
+   */
   release(subkey: Subkey): void {
     const state = subkey as SubkeyState;
     state.leases--;

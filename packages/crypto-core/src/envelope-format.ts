@@ -6,23 +6,32 @@ import { fromBase64Url, toBase64Url } from './bytes.ts';
 import { dekIdFromBytes } from './dek-id.ts';
 import { FormatError } from './errors.ts';
 
-/** Magic bytes "RK". */
+/** First magic byte, "R". */
 export const MAGIC_0 = 0x52;
+/** Second magic byte, "K". */
 export const MAGIC_1 = 0x4b;
 /** The format version this code writes (and the only one it reads so far). */
 export const FORMAT_VERSION = 0x01;
 /** Suite 1: AES-256-GCM, HMAC-SHA-512 subkey derivation, key commitment. */
 export const SUITE_AES256GCM_HMACSHA512 = 0x01;
 
+/** Offset of the 16 DEK id bytes. */
 export const DEK_ID_OFFSET = 4;
+/** Offset of the key nonce KN. */
 export const KEY_NONCE_OFFSET = 20;
+/** Offset of the GCM nonce N. */
 export const NONCE_OFFSET = 32;
+/** Offset of the commitment C. */
 export const COMMITMENT_OFFSET = 44;
 /** Header length: every byte before the ciphertext, all of it authenticated. */
 export const HEADER_LENGTH = 76;
+/** Length of the key nonce KN. */
 export const KEY_NONCE_LENGTH = 12;
+/** Length of the GCM nonce N. */
 export const NONCE_LENGTH = 12;
+/** Length of the commitment C. */
 export const COMMITMENT_LENGTH = 32;
+/** Length of the GCM tag that ends every envelope. */
 export const TAG_LENGTH = 16;
 /** The shortest envelope: a header and the tag of an empty plaintext. */
 export const MIN_ENVELOPE_LENGTH: number = HEADER_LENGTH + TAG_LENGTH;
