@@ -164,6 +164,7 @@ export class MemoryDekStore implements DekStore {
       throw new InputError(`"limit" expected an integer from 1 to ${MAX_LIMIT}, got ${limit}`);
     }
 
+    if (kekRefs.length === 0) return [];
     const refs = new Set(kekRefs);
     const ids = this.#sortedIds();
     const out: DekRecord[] = [];
