@@ -629,7 +629,12 @@ function findSlot(lease: ModuleLease, tokenLabel: string): Pkcs11Handle {
   if (matches.length > 1) throw new ConfigError(`pkcs11 token label is not unique: ${tokenLabel}`);
   const slot = matches[0] as Pkcs11Handle;
 
-  const mechanisms = lease.pkcs11.C_GetMechanismList(slot);
+  let mechanisms: number[];
+  try {
+    mechanisms = lease.pkcs11.C_GetMechanismList(slot);
+  } catch (error) {
+    throw deviceError('list mechanisms', error);
+  }
   if (!mechanisms.includes(lease.api.CKM_AES_GCM)) {
     throw new ConfigError(`pkcs11 token ${tokenLabel} does not offer CKM_AES_GCM`);
   }

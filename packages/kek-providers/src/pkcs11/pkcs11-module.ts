@@ -66,6 +66,9 @@ export async function leaseModule(modulePath: string): Promise<ModuleLease> {
       const key = slot.toString('hex');
       if (ownLogins.has(key)) return;
       const count = module.logins.get(key) ?? 0;
+      // NOTE: a second provider on a token this process is already logged in to is not asked
+      // for a correct PIN: C_Login would only answer CKR_USER_ALREADY_LOGGED_IN, and logging
+      // out to check would break the first provider's sessions.
       if (count === 0) loginUser(module, session, pin);
       module.logins.set(key, count + 1);
       ownLogins.add(key);

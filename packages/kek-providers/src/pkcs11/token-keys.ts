@@ -12,6 +12,10 @@
  *   token itself refuses a disabled version, whoever asks.
  * - The primary version is the highest one: versions are only ever added, and the highest can
  *   never be disabled (disabling the primary is refused), so no marker has to be kept in sync.
+ *
+ * NOTE: the created time is not in `CKA_START_DATE`: it holds a day only, and pkcs11js 2.1.7
+ * fails to read it back from SoftHSM2 (CKR_GENERAL_ERROR), so tools that show start dates see
+ * none.
  */
 import { Buffer } from 'node:buffer';
 
