@@ -66,6 +66,13 @@ export abstract class InProcessKekProvider implements KekProvider {
   /** The keyring as stored now, or `undefined` when it is not stored anywhere. */
   protected abstract reload(): Promise<KeyringModel | undefined>;
 
+  /**
+   * Wraps a DEK with the primary version of `binding.kekName`, or with `target`.
+   *
+   * @throws {InputError} when the DEK is not 32 bytes or the binding is malformed.
+   * @throws {KekRefError} when `target` is unknown, disabled or of another KEK name, or the KEK
+   * name has no versions.
+   */
   async wrap(dek: Uint8Array, binding: DekBinding, target?: KekRef): Promise<WrappedDek> {
     checkDek(dek);
     checkBinding(binding);
@@ -84,6 +91,12 @@ export abstract class InProcessKekProvider implements KekProvider {
     return { kekRef: found.ref, bytes };
   }
 
+  /**
+   * Unwraps a DEK wrapped by this provider with the same binding.
+   *
+   * @throws {KekRefError} `KEK_REF_UNKNOWN` or `KEK_REF_DISABLED`, naming the ref.
+   * @throws {DecryptionError} when the bytes or the binding do not match.
+   */
   async unwrap(wrapped: WrappedDek, binding: DekBinding): Promise<Uint8Array> {
     checkBinding(binding);
     this.#checkOpen();
@@ -99,11 +112,17 @@ export abstract class InProcessKekProvider implements KekProvider {
     return cryptoBackend.aesGcmOpen(await this.#key(found), iv, bytes.subarray(IV_LENGTH), aad);
   }
 
+  /**
+   * The ref of the primary version of a KEK name.
+   *
+   * @throws {KekRefError} (`KEK_REF_UNKNOWN`) when the KEK name has no versions.
+   */
   async primary(kekName: KekName): Promise<KekRef> {
     this.#checkOpen();
     return this.#primary(kekName).ref;
   }
 
+  /** Every version of a KEK name, oldest first; empty when the name is unknown. */
   async describe(kekName: KekName): Promise<readonly KekVersion[]> {
     this.#checkOpen();
     return (this.#model.get(kekName) ?? []).map((entry) => ({
@@ -114,6 +133,12 @@ export abstract class InProcessKekProvider implements KekProvider {
     }));
   }
 
+  /**
+   * Adds a version to a KEK name (the first if it has none), makes it primary and saves.
+   *
+   * @throws {ConfigError} when the keyring is read-only.
+   * @throws {KekUnavailableError} when the keyring cannot be written; nothing changed then.
+   */
   async rotate(kekName: KekName): Promise<KekVersion> {
     checkKekName(kekName);
     return this.#change(async (model) => {
@@ -129,6 +154,12 @@ export abstract class InProcessKekProvider implements KekProvider {
     });
   }
 
+  /**
+   * Disables a non-primary version: its material is kept, but it no longer unwraps.
+   *
+   * @throws {KekRefError} when the ref is unknown.
+   * @throws {ConfigError} when the ref is the primary version or the keyring is read-only.
+   */
   async disable(ref: KekRef): Promise<void> {
     await this.#change(async (model) => {
       const found = this.#find(model, ref);
@@ -141,6 +172,7 @@ export abstract class InProcessKekProvider implements KekProvider {
     });
   }
 
+  /** Drops imported keys and zeroes key material held in memory; later calls throw. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

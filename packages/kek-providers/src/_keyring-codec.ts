@@ -22,7 +22,7 @@ export type KeyringKind = 'key' | 'label';
 const SCHEMA_VERSION = 1;
 const KEK_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 /** Labels become part of refs and HKDF info: no `/`, no spaces. */
-export const LABEL = /^[A-Za-z0-9._-]{1,64}$/;
+export const LABEL: RegExp = /^[A-Za-z0-9._-]{1,64}$/;
 const STATES: readonly KekVersionState[] = ['primary', 'active', 'disabled'];
 
 /**

@@ -9,10 +9,8 @@ import {
   DescribeKeyCommand,
   DisableKeyCommand,
   EncryptCommand,
-  type KeyState,
   KMSClient,
   type KMSClientConfig,
-  ListAliasesCommand,
   ReEncryptCommand,
   UpdateAliasCommand,
 } from '@aws-sdk/client-kms';
@@ -31,17 +29,16 @@ import {
 
 import { checkBinding, checkDek, checkKekName, DEK_LENGTH } from '../_checks.ts';
 import {
-  type AliasListing,
   checkAliasPrefix,
   DEFAULT_ALIAS_PREFIX,
-  type KekVersionAlias,
   keyArnOf,
   primaryAliasName,
   versionAliasName,
   versionsOf,
 } from './kek-aliases.ts';
-import { isThrottling, mapKmsError } from './kms-errors.ts';
-import { backoffCap, DEFAULT_RETRY_POLICY, type RetryPolicy, withRetries } from './retry.ts';
+import { KmsDirectory } from './kms-directory.ts';
+import { arnOf, encryptionContext, refOf } from './kms-refs.ts';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
 
 /** Options of {@link AwsKmsKekProvider}. */
 export interface AwsKmsKekProviderOptions {
@@ -59,13 +56,6 @@ export interface AwsKmsKekProviderOptions {
   readonly cacheTtlMs?: number;
 }
 
-interface Cached<T> {
-  readonly value: T;
-  readonly expires: number;
-}
-
-const PREFIX = 'aws-kms:';
-const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,128}$/;
 const MAX_CIPHERTEXT = 6144;
 
 /**
@@ -94,18 +84,13 @@ export class AwsKmsKekProvider implements KekProvider {
   readonly #client: KMSClient;
   readonly #ownsClient: boolean;
   readonly #prefix: string;
-  readonly #policy: RetryPolicy;
-  readonly #ttl: number;
-  readonly #keyStates = new Map<string, Cached<KeyState | undefined>>();
-  readonly #versions = new Map<KekName, Cached<readonly KekVersionAlias[]>>();
+  readonly #kms: KmsDirectory;
   #changes: Promise<unknown> = Promise.resolve();
 
   /** @throws {ConfigError} when the alias prefix is malformed. */
   constructor(options: AwsKmsKekProviderOptions = {}) {
     this.#prefix = options.aliasPrefix ?? DEFAULT_ALIAS_PREFIX;
     checkAliasPrefix(this.#prefix);
-    this.#policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.#ttl = options.cacheTtlMs ?? 60_000;
     this.#ownsClient = options.client === undefined;
     // maxAttempts 1: this provider retries throttling itself, with counts it controls.
     this.#client =
@@ -116,18 +101,33 @@ export class AwsKmsKekProvider implements KekProvider {
         credentials: options.credentials,
         maxAttempts: 1,
       });
+    const policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.#kms = new KmsDirectory(this.#client, this.#prefix, policy, options.cacheTtlMs ?? 60_000);
   }
 
+  /**
+   * Wraps a DEK with `Encrypt` under the KEK name's alias, or under `target`.
+   *
+   * @throws {InputError} when the DEK is not 32 bytes or the binding is malformed.
+   * @throws {KekRefError} when `target` is unknown, disabled or of another KEK name, or the
+   * KEK name has no alias.
+   * @throws {RateLimitError} when KMS still throttles after the retries.
+   * @throws {KekUnavailableError} when KMS cannot be reached or refuses the key's state.
+   */
   async wrap(dek: Uint8Array, binding: DekBinding, target?: KekRef): Promise<WrappedDek> {
     checkDek(dek);
     checkBinding(binding);
     const arn = target === undefined ? undefined : await this.#checkTarget(target, binding);
     const keyId = arn ?? primaryAliasName(this.#prefix, binding.kekName);
-    const ref = target ?? `${PREFIX}${keyId}`;
+    const ref = target ?? refOf(keyId);
 
-    const out = await this.#send('Encrypt', ref, () =>
+    const out = await this.#kms.send('Encrypt', ref, () =>
       this.#client.send(
-        new EncryptCommand({ KeyId: keyId, Plaintext: dek, EncryptionContext: context(binding) }),
+        new EncryptCommand({
+          KeyId: keyId,
+          Plaintext: dek,
+          EncryptionContext: encryptionContext(binding),
+        }),
       ),
     );
 
@@ -137,9 +137,17 @@ export class AwsKmsKekProvider implements KekProvider {
     if (arn !== undefined && out.KeyId !== arn) {
       throw new KekUnavailableError(`aws kms Encrypt used another key than ${ref}`);
     }
-    return { kekRef: `${PREFIX}${out.KeyId}`, bytes: out.CiphertextBlob };
+    return { kekRef: refOf(out.KeyId), bytes: out.CiphertextBlob };
   }
 
+  /**
+   * Unwraps with `Decrypt`, naming the key of the ref and checking the key KMS used.
+   *
+   * @throws {KekRefError} `KEK_REF_UNKNOWN` or `KEK_REF_DISABLED`, naming the ref.
+   * @throws {DecryptionError} when the bytes or the binding (encryption context) do not match.
+   * @throws {RateLimitError} when KMS still throttles after the retries.
+   * @throws {KekUnavailableError} when KMS cannot be reached or refuses the key's state.
+   */
   async unwrap(wrapped: WrappedDek, binding: DekBinding): Promise<Uint8Array> {
     checkBinding(binding);
     const arn = await this.#checkSource(wrapped?.kekRef);
@@ -148,12 +156,12 @@ export class AwsKmsKekProvider implements KekProvider {
       throw new DecryptionError();
     }
 
-    const out = await this.#send('Decrypt', wrapped.kekRef, () =>
+    const out = await this.#kms.send('Decrypt', wrapped.kekRef, () =>
       this.#client.send(
         new DecryptCommand({
           KeyId: arn,
           CiphertextBlob: blob,
-          EncryptionContext: context(binding),
+          EncryptionContext: encryptionContext(binding),
         }),
       ),
     );
@@ -163,7 +171,14 @@ export class AwsKmsKekProvider implements KekProvider {
     return out.Plaintext;
   }
 
-  /** Server-side rewrap with `ReEncrypt`: the plaintext DEK never leaves KMS. */
+  /**
+   * Server-side rewrap with `ReEncrypt`: the plaintext DEK never leaves KMS.
+   *
+   * @throws {KekRefError} when the source or the target is unknown or disabled, or the target
+   * is of another KEK name.
+   * @throws {DecryptionError} when the bytes or the binding do not match.
+   * @throws {RateLimitError} when KMS still throttles after the retries.
+   */
   async rewrap(wrapped: WrappedDek, binding: DekBinding, target: KekRef): Promise<WrappedDek> {
     checkBinding(binding);
     const source = await this.#checkSource(wrapped?.kekRef);
@@ -173,8 +188,8 @@ export class AwsKmsKekProvider implements KekProvider {
       throw new DecryptionError();
     }
 
-    const ctx = context(binding);
-    const out = await this.#send('ReEncrypt', wrapped.kekRef, () =>
+    const ctx = encryptionContext(binding);
+    const out = await this.#kms.send('ReEncrypt', wrapped.kekRef, () =>
       this.#client.send(
         new ReEncryptCommand({
           CiphertextBlob: blob,
@@ -193,33 +208,39 @@ export class AwsKmsKekProvider implements KekProvider {
     return { kekRef: target, bytes: out.CiphertextBlob };
   }
 
+  /**
+   * The key ARN the KEK name's alias targets now, as a ref.
+   *
+   * @throws {KekRefError} (`KEK_REF_UNKNOWN`) when the alias does not exist.
+   */
   async primary(kekName: KekName): Promise<KekRef> {
     checkKekName(kekName);
     const alias = primaryAliasName(this.#prefix, kekName);
-    const out = await this.#send('DescribeKey', `${PREFIX}${alias}`, () =>
+    const out = await this.#kms.send('DescribeKey', refOf(alias), () =>
       this.#client.send(new DescribeKeyCommand({ KeyId: alias })),
     );
     const arn = out.KeyMetadata?.Arn;
-    if (arn === undefined) throw new KekRefError('KEK_REF_UNKNOWN', `${PREFIX}${alias}`);
-    return `${PREFIX}${arn}`;
+    if (arn === undefined) throw new KekRefError('KEK_REF_UNKNOWN', refOf(alias));
+    return refOf(arn);
   }
 
+  /** Every version recorded by a version alias, oldest first; empty for an unknown name. */
   async describe(kekName: KekName): Promise<readonly KekVersion[]> {
     checkKekName(kekName);
-    const aliases = await this.#listAliases();
-    const versions = this.#remember(kekName, aliases);
+    const aliases = await this.#kms.listAliases();
+    const versions = this.#kms.rememberVersions(kekName, aliases);
     const primaryAlias = primaryAliasName(this.#prefix, kekName);
     const primary = aliases.find((a) => a.AliasName === primaryAlias);
     const primaryArn = primary === undefined ? undefined : keyArnOf(primary);
 
     return Promise.all(
       versions.map(async (v): Promise<KekVersion> => {
-        const ref = `${PREFIX}${v.keyArn}`;
-        const out = await this.#send('DescribeKey', ref, () =>
+        const ref = refOf(v.keyArn);
+        const out = await this.#kms.send('DescribeKey', ref, () =>
           this.#client.send(new DescribeKeyCommand({ KeyId: v.keyArn })),
         );
         const keyState = out.KeyMetadata?.KeyState;
-        this.#keyStates.set(v.keyArn, { value: keyState, expires: Date.now() + this.#ttl });
+        this.#kms.setKeyState(v.keyArn, keyState);
         const state =
           v.keyArn === primaryArn ? 'primary' : keyState === 'Enabled' ? 'active' : 'disabled';
         return { ref, kekName, state, createdAt: out.KeyMetadata?.CreationDate ?? new Date(0) };
@@ -227,15 +248,24 @@ export class AwsKmsKekProvider implements KekProvider {
     );
   }
 
+  /**
+   * Creates a key, records it as the next version alias and points the KEK name's alias at it.
+   *
+   * NOTE: rotations are serialised within this provider only. Two processes rotating one KEK
+   * name at the same instant make one of them fail on `CreateAlias` (`ConfigError`), leaving
+   * an enabled key without alias behind (tagged, so it can be found and disabled).
+   *
+   * @throws {ConfigError} when KMS refuses (access, quotas) or a concurrent rotation won.
+   */
   async rotate(kekName: KekName): Promise<KekVersion> {
     checkKekName(kekName);
     return this.#serially(async () => {
-      const aliases = await this.#listAliases();
+      const aliases = await this.#kms.listAliases();
       const number = (versionsOf(aliases, this.#prefix, kekName).at(-1)?.version ?? 0) + 1;
       const primaryAlias = primaryAliasName(this.#prefix, kekName);
       const versionAlias = versionAliasName(this.#prefix, kekName, number);
 
-      const created = await this.#send('CreateKey', undefined, () =>
+      const created = await this.#kms.send('CreateKey', undefined, () =>
         this.#client.send(
           new CreateKeyCommand({
             Description: `rekey KEK ${kekName} v${number}`,
@@ -252,12 +282,12 @@ export class AwsKmsKekProvider implements KekProvider {
       if (arn === undefined) throw new KekUnavailableError('aws kms CreateKey returned no arn');
       // The version alias first: a crash after it leaves an extra active version, never a
       // primary that the history does not list.
-      const ref = `${PREFIX}${arn}`;
-      await this.#send('CreateAlias', ref, () =>
+      const ref = refOf(arn);
+      await this.#kms.send('CreateAlias', ref, () =>
         this.#client.send(new CreateAliasCommand({ AliasName: versionAlias, TargetKeyId: arn })),
       );
       const moving = aliases.some((a) => a.AliasName === primaryAlias);
-      await this.#send(moving ? 'UpdateAlias' : 'CreateAlias', ref, () =>
+      await this.#kms.send(moving ? 'UpdateAlias' : 'CreateAlias', ref, () =>
         this.#client.send(
           moving
             ? new UpdateAliasCommand({ AliasName: primaryAlias, TargetKeyId: arn })
@@ -265,17 +295,23 @@ export class AwsKmsKekProvider implements KekProvider {
         ),
       );
 
-      this.#versions.delete(kekName);
-      this.#keyStates.set(arn, { value: 'Enabled', expires: Date.now() + this.#ttl });
+      this.#kms.forgetVersions(kekName);
+      this.#kms.setKeyState(arn, 'Enabled');
       const createdAt = created.KeyMetadata?.CreationDate ?? new Date();
       return { ref, kekName, state: 'primary', createdAt };
     });
   }
 
+  /**
+   * Disables a non-primary version with `DisableKey`. Never schedules deletion.
+   *
+   * @throws {KekRefError} when the ref is not a version of any KEK name under the prefix.
+   * @throws {ConfigError} when the ref is the primary version.
+   */
   async disable(ref: KekRef): Promise<void> {
     const arn = arnOf(ref);
     await this.#serially(async () => {
-      const aliases = await this.#listAliases();
+      const aliases = await this.#kms.listAliases();
       const owner = aliases.find(
         (a) =>
           a.AliasName?.startsWith(this.#prefix) &&
@@ -290,23 +326,23 @@ export class AwsKmsKekProvider implements KekProvider {
         throw new ConfigError(`cannot disable the primary kek version: ${ref}`);
       }
 
-      await this.#send('DisableKey', ref, () =>
+      await this.#kms.send('DisableKey', ref, () =>
         this.#client.send(new DisableKeyCommand({ KeyId: arn })),
       );
-      this.#keyStates.set(arn, { value: 'Disabled', expires: Date.now() + this.#ttl });
+      this.#kms.setKeyState(arn, 'Disabled');
     });
   }
 
+  /** Forgets cached state and, when the provider built the client, destroys it. */
   async close(): Promise<void> {
-    this.#keyStates.clear();
-    this.#versions.clear();
+    this.#kms.clear();
     if (this.#ownsClient) this.#client.destroy();
   }
 
   /** The ARN of a ref to unwrap from, after checking the key exists and is enabled. */
   async #checkSource(ref: unknown): Promise<string> {
     const arn = arnOf(ref);
-    const state = await this.#keyState(arn, ref as KekRef);
+    const state = await this.#kms.keyState(arn, ref as KekRef);
     if (state === 'Disabled') throw new KekRefError('KEK_REF_DISABLED', ref as KekRef);
     if (state !== 'Enabled') {
       throw new KekUnavailableError(`aws kms key is ${state ?? 'in an unknown state'} (${ref})`);
@@ -317,63 +353,12 @@ export class AwsKmsKekProvider implements KekProvider {
   /** The ARN of a target ref, after checking it is a version of the binding's KEK name. */
   async #checkTarget(target: KekRef, binding: DekBinding): Promise<string> {
     const arn = arnOf(target);
-    let versions = await this.#versionsOf(binding.kekName, false);
+    let versions = await this.#kms.versionsOf(binding.kekName, false);
     if (!versions.some((v) => v.keyArn === arn)) {
-      versions = await this.#versionsOf(binding.kekName, true);
+      versions = await this.#kms.versionsOf(binding.kekName, true);
     }
     if (!versions.some((v) => v.keyArn === arn)) throw new KekRefError('KEK_REF_UNKNOWN', target);
     return this.#checkSource(target);
-  }
-
-  async #keyState(arn: string, ref: KekRef): Promise<KeyState | undefined> {
-    const cached = this.#keyStates.get(arn);
-    if (cached !== undefined && cached.expires > Date.now()) return cached.value;
-    const out = await this.#send('DescribeKey', ref, () =>
-      this.#client.send(new DescribeKeyCommand({ KeyId: arn })),
-    );
-    const state = out.KeyMetadata?.KeyState;
-    this.#keyStates.set(arn, { value: state, expires: Date.now() + this.#ttl });
-    return state;
-  }
-
-  async #versionsOf(kekName: KekName, fresh: boolean): Promise<readonly KekVersionAlias[]> {
-    const cached = this.#versions.get(kekName);
-    if (!fresh && cached !== undefined && cached.expires > Date.now()) return cached.value;
-    return this.#remember(kekName, await this.#listAliases());
-  }
-
-  #remember(kekName: KekName, aliases: readonly AliasListing[]): readonly KekVersionAlias[] {
-    const versions = versionsOf(aliases, this.#prefix, kekName);
-    this.#versions.set(kekName, { value: versions, expires: Date.now() + this.#ttl });
-    return versions;
-  }
-
-  async #listAliases(): Promise<AliasListing[]> {
-    const aliases: AliasListing[] = [];
-    let marker: string | undefined;
-    do {
-      const out = await this.#send('ListAliases', undefined, () =>
-        this.#client.send(new ListAliasesCommand({ Limit: 100, Marker: marker })),
-      );
-      aliases.push(...(out.Aliases ?? []));
-      marker = out.Truncated === true ? out.NextMarker : undefined;
-    } while (marker !== undefined);
-    return aliases;
-  }
-
-  /** One KMS call with retries on throttling; failures become rekey errors. */
-  async #send<T>(operation: string, ref: KekRef | undefined, call: () => Promise<T>): Promise<T> {
-    try {
-      return await withRetries(call, isThrottling, this.#policy);
-    } catch (error) {
-      const retryAfterMs = backoffCap(this.#policy.maxAttempts, this.#policy);
-      const mapped = mapKmsError(error, { operation, ref, retryAfterMs });
-      // A key disabled or deleted behind our back: forget its cached state so the next call
-      // reports it as such.
-      const stale = mapped.code === 'KEK_UNAVAILABLE' || mapped.code === 'KEK_REF_UNKNOWN';
-      if (stale && ref?.startsWith(PREFIX)) this.#keyStates.delete(ref.slice(PREFIX.length));
-      throw mapped;
-    }
   }
 
   #serially<T>(change: () => Promise<T>): Promise<T> {
@@ -381,24 +366,4 @@ export class AwsKmsKekProvider implements KekProvider {
     this.#changes = run.catch(() => undefined);
     return run;
   }
-}
-
-/** The key ARN of a ref. @throws {KekRefError} `KEK_REF_UNKNOWN` when it is not one. */
-function arnOf(ref: unknown): string {
-  const arn = typeof ref === 'string' && ref.startsWith(PREFIX) ? ref.slice(PREFIX.length) : '';
-  if (!KEY_ARN.test(arn)) throw new KekRefError('KEK_REF_UNKNOWN', String(ref));
-  return arn;
-}
-
-/**
- * The encryption context of a wrapped DEK. KMS may refuse empty context values, so an empty
- * scope is left out; a scope that is present is never empty, so the mapping stays injective.
- */
-function context(binding: DekBinding): Record<string, string> {
-  const ctx: Record<string, string> = {
-    'rekey:dek-id': binding.dekId,
-    'rekey:kek-name': binding.kekName,
-  };
-  if (binding.scope !== '') ctx['rekey:scope'] = binding.scope;
-  return ctx;
 }
