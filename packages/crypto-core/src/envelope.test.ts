@@ -212,6 +212,22 @@ for (const [name, backend] of backends) {
   });
 }
 
+describe.skipIf(isDeno)('envelopes across backends', () => {
+  it('decrypts on one backend what the other encrypted', async () => {
+    const id = newDekId();
+    const dek = randomBytes(32);
+    const onNode = new DataKey(id, dek, { backend: nodeBackend });
+    const onWeb = new DataKey(id, dek, { backend: webBackend });
+
+    const fromNode = await encrypt(onNode, 'from node', { context: { a: '1' } });
+    const fromWeb = await encrypt(onWeb, 'from web', { context: { a: '1' } });
+
+    const text = (p: Uint8Array) => new TextDecoder().decode(p);
+    expect(text(await decrypt(onWeb, fromNode, { context: { a: '1' } }))).toBe('from node');
+    expect(text(await decrypt(onNode, fromWeb, { context: { a: '1' } }))).toBe('from web');
+  });
+});
+
 describe('envelope structure', () => {
   const dataKey = generateDek();
 
