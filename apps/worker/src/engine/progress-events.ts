@@ -10,6 +10,8 @@ export interface ProgressEvent {
   readonly runId: string;
   readonly database?: string;
   readonly phase?: string;
+  /** Cumulative counts of the database in the run (not deltas). */
+  readonly planned?: number;
   readonly done?: number;
   readonly skipped?: number;
   readonly failed?: number;

@@ -54,12 +54,7 @@ export async function rewrapRange(
     outcome.failed += delta.failed;
     if (Date.now() - lastPublish >= ctx.limits.progressIntervalMs) {
       lastPublish = Date.now();
-      await ctx.events.publish({
-        type: 'progress',
-        runId: job.runId,
-        database: job.database,
-        ...delta,
-      });
+      await publishProgress(ctx, job);
     }
   };
 
@@ -112,14 +107,23 @@ export async function rewrapRange(
   if (outcome.released) return outcome;
 
   await ctx.control.finishRange(job.runId, job.database, job.sweep, job.start, 'done');
+  await publishProgress(ctx, job);
+  await advanceRun(ctx, job.runId, job.sweep);
+  return outcome;
+}
+
+/** Publishes the database's cumulative counts (not this batch's), read from the control store. */
+async function publishProgress(ctx: EngineContext, job: RewrapJob): Promise<void> {
+  const all = await ctx.control.getProgress(job.runId);
+  const progress = all.find((p) => p.database === job.database);
+  if (progress === undefined) return;
   await ctx.events.publish({
     type: 'progress',
     runId: job.runId,
     database: job.database,
-    done: 0,
-    skipped: 0,
-    failed: 0,
+    planned: progress.planned,
+    done: progress.done,
+    skipped: progress.skipped,
+    failed: progress.failed,
   });
-  await advanceRun(ctx, job.runId, job.sweep);
-  return outcome;
 }
