@@ -97,6 +97,73 @@ describe('KMS emulator protocol', () => {
     });
   });
 
+  it('generates data keys whose blob decrypts to the returned plaintext', async () => {
+    const arn = await newKey();
+    const generated = await call('GenerateDataKey', {
+      KeyId: arn,
+      KeySpec: 'AES_256',
+      EncryptionContext: { k: 'v' },
+    });
+
+    const opened = await call('Decrypt', {
+      CiphertextBlob: generated.json.CiphertextBlob,
+      EncryptionContext: { k: 'v' },
+    });
+
+    expect(Buffer.from(String(generated.json.Plaintext), 'base64')).toHaveLength(32);
+    expect(opened.json.Plaintext).toBe(generated.json.Plaintext);
+  });
+
+  it('re-encrypts under another key and context, and enables a disabled key again', async () => {
+    const a = await newKey();
+    const b = await newKey();
+    const sealed = await call('Encrypt', {
+      KeyId: a,
+      Plaintext: plaintext,
+      EncryptionContext: { x: '1' },
+    });
+    await call('DisableKey', { KeyId: b });
+    const refused = await call('ReEncrypt', {
+      CiphertextBlob: sealed.json.CiphertextBlob,
+      SourceEncryptionContext: { x: '1' },
+      DestinationKeyId: b,
+    });
+    await call('EnableKey', { KeyId: b });
+
+    const moved = await call('ReEncrypt', {
+      CiphertextBlob: sealed.json.CiphertextBlob,
+      SourceKeyId: a,
+      SourceEncryptionContext: { x: '1' },
+      DestinationKeyId: b,
+      DestinationEncryptionContext: { y: '2' },
+    });
+    const opened = await call('Decrypt', {
+      KeyId: b,
+      CiphertextBlob: moved.json.CiphertextBlob,
+      EncryptionContext: { y: '2' },
+    });
+
+    expect(refused.json.__type).toBe('DisabledException');
+    expect(moved.json).toMatchObject({ SourceKeyId: a, KeyId: b });
+    expect(opened.json.Plaintext).toBe(plaintext);
+  });
+
+  it('refuses every single-byte change of a ciphertext blob', async () => {
+    const arn = await newKey();
+    const sealed = await call('Encrypt', { KeyId: arn, Plaintext: plaintext });
+    const blob = Buffer.from(String(sealed.json.CiphertextBlob), 'base64');
+
+    const types = new Set<unknown>();
+    for (let i = 0; i < blob.length; i++) {
+      const copy = Buffer.from(blob);
+      copy[i] = (copy[i] as number) ^ 0x01;
+      const opened = await call('Decrypt', { CiphertextBlob: copy.toString('base64') });
+      types.add(opened.json.__type);
+    }
+
+    expect([...types]).toEqual(['InvalidCiphertextException']);
+  });
+
   it('resolves aliases and moves them', async () => {
     const a = await newKey();
     const b = await newKey();

@@ -93,6 +93,20 @@ describe('AwsKmsKekProvider against the KMS emulator', () => {
     expect(kms.counts().errorsByType.InvalidCiphertextException).toBe(before + 1);
   });
 
+  it('names the key in every Decrypt: a DEK relabelled with another version does not unwrap', async () => {
+    const p = provider();
+    const binding = await newKek(p);
+    const wrapped = await p.wrap(randomBytes(32), binding);
+    const v2 = (await p.rotate(binding.kekName)).ref;
+    const before = kms.counts().errorsByType.IncorrectKeyException ?? 0;
+
+    const error = await failure(p.unwrap({ ...wrapped, kekRef: v2 }, binding));
+
+    expect(error.code).toBe('DECRYPTION_FAILED');
+    // KMS refused because the request named v2's key: without KeyId it would have decrypted.
+    expect(kms.counts().errorsByType.IncorrectKeyException).toBe(before + 1);
+  });
+
   it('keeps the version history in aliases and tags that a fresh instance reads back', async () => {
     const p = provider();
     const binding = await newKek(p);
