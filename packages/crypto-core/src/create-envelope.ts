@@ -127,11 +127,15 @@ export function createEnvelope(config: EnvelopeConfig): Envelope {
   async function createDek(scope: string): Promise<DataKey> {
     const dataKey = generateDek();
     try {
-      const binding = { dekId: dataKey.id, scope, kekName };
-      const wrapped = await provider.wrap(dataKey.keyBytes(), binding);
+      const wrapped = await provider.wrap(dataKey.keyBytes(), {
+        dekId: dataKey.id,
+        scope,
+        kekName,
+      });
       await store.insert({
-        ...binding,
         id: dataKey.id,
+        scope,
+        kekName,
         kekRef: wrapped.kekRef,
         wrapped: wrapped.bytes,
       });
