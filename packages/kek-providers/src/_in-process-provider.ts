@@ -59,6 +59,8 @@ export abstract class InProcessKekProvider implements KekProvider {
 
   /** The 32 KEK bytes of a version. */
   protected abstract material(kekName: KekName, entry: KeyringEntry): Promise<Uint8Array>;
+  /** True when `material` returns a fresh copy, zeroed once imported (derived keys). */
+  protected readonly materialIsCopy: boolean = false;
   /** The next version of a KEK name (its state is set by the caller). */
   protected abstract nextEntry(kekName: KekName, versions: readonly KeyringEntry[]): KeyringEntry;
   /** Persists a changed model. @throws {ConfigError} when the keyring is read-only. */
@@ -241,9 +243,13 @@ export abstract class InProcessKekProvider implements KekProvider {
     // Imported once per version: importing on every call costs more than the wrap itself.
     let key = this.#keys.get(found.ref);
     if (key === undefined) {
-      key = this.material(found.kekName, found.entry).then((raw) =>
-        cryptoBackend.importAesGcmKey(raw),
-      );
+      key = this.material(found.kekName, found.entry).then(async (raw) => {
+        try {
+          return await cryptoBackend.importAesGcmKey(raw);
+        } finally {
+          if (this.materialIsCopy) raw.fill(0);
+        }
+      });
       this.#keys.set(found.ref, key);
       key.catch(() => this.#keys.delete(found.ref));
     }

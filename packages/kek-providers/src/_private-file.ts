@@ -114,8 +114,8 @@ async function syncDirectory(fs: PrivateFileSystem, dir: string, what: string): 
 function fileError(action: string, error: unknown): Error {
   const code = codeOf(error) ?? 'unknown error';
   const message = `${action}: ${code}`;
-  // A permission problem needs an operator; anything else (a full disk, EIO) may pass.
-  if (['EACCES', 'EPERM', 'EROFS', 'EISDIR', 'ENOTDIR'].includes(code)) {
+  // A permission problem or a missing directory needs an operator; a full disk or EIO may pass.
+  if (['EACCES', 'EPERM', 'EROFS', 'EISDIR', 'ENOTDIR', 'ENOENT'].includes(code)) {
     return new ConfigError(message, { cause: error });
   }
   return new KekUnavailableError(message, { cause: error });

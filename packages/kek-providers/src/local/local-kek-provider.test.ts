@@ -61,6 +61,15 @@ describe('LocalKekProvider keyring file', () => {
     expect(error.message).toContain(path);
   });
 
+  it('names the path when the keyring directory does not exist', async () => {
+    const missing = join(dir, 'no-such-dir', 'keyring.json');
+
+    const error = await failure(LocalKekProvider.open({ path: missing }));
+
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain(missing);
+  });
+
   it('keeps versions and states across a reopen', async () => {
     const first = await LocalKekProvider.open({ path });
     await first.rotate('pii');

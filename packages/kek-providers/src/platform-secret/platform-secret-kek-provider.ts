@@ -78,6 +78,7 @@ type Storage =
 export class PlatformSecretKekProvider extends InProcessKekProvider {
   readonly id: string = 'platform-secret';
   protected readonly wrapLabel: string = 'rekey/platform-secret-wrap/v1';
+  protected override readonly materialIsCopy: boolean = true;
   readonly #secret: Uint8Array;
   readonly #storage: Storage;
   readonly #now: () => Date;
