@@ -52,11 +52,17 @@ export const backend: CryptoBackend = {
 
   async importAesGcmKey(raw) {
     checkAesKeyLength(raw);
-    const key = await subtle().importKey('raw', bytes(raw.slice()), 'AES-GCM', false, [
-      'encrypt',
-      'decrypt',
-    ]);
-    return new WebAesGcmKey(key, raw.length);
+    // importKey keeps its own copy; ours is zeroed once the import is done.
+    const copy = raw.slice();
+    try {
+      const key = await subtle().importKey('raw', bytes(copy), 'AES-GCM', false, [
+        'encrypt',
+        'decrypt',
+      ]);
+      return new WebAesGcmKey(key, raw.length);
+    } finally {
+      copy.fill(0);
+    }
   },
 
   async aesGcmSeal(key, iv, plaintext, aad, prefix) {
