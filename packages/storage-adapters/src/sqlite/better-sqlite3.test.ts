@@ -50,7 +50,7 @@ describe.skipIf(onDeno)('SQLite through better-sqlite3', () => {
         .all();
       const versions = a.prepare('SELECT version FROM rekey_deks_schema').pluck().all();
 
-      expect(sql).toMatch(/STRICT$/);
+      expect(sql).toMatch(/STRICT, WITHOUT ROWID$/);
       expect(indexes.join('\n')).toContain('(kek_name, kek_ref, id)');
       expect(versions).toEqual([1]);
     } finally {

@@ -77,6 +77,7 @@ export class SqliteDekStore implements DekStore {
   readonly #table: string;
   readonly #t: string;
   readonly #statements = new Map<string, SqliteStatement>();
+  #lastMicros = 0;
 
   /** @throws {InputError} for a malformed table name. */
   constructor(db: SqliteDatabase, options: SqliteDekStoreOptions = {}) {
@@ -114,9 +115,9 @@ export class SqliteDekStore implements DekStore {
    */
   async insert(record: NewDekRecord): Promise<DekRecord> {
     assertNewDek(record);
-    const createdAt = Date.now();
+    const createdAt = this.#nowMicros();
     this.#guard(() => this.#insertRow(record, createdAt), record.id);
-    return { ...pick(record), revision: 1, createdAt: new Date(createdAt), rotatedAt: null };
+    return { ...pick(record), revision: 1, createdAt: fromMicros(createdAt), rotatedAt: null };
   }
 
   /**
@@ -130,9 +131,8 @@ export class SqliteDekStore implements DekStore {
       throw new InputError(`"records" expected an array of at most ${MAX_BATCH} records`);
     }
     for (const r of records) assertNewDek(r);
-    const createdAt = Date.now();
     this.#transaction(() => {
-      for (const r of records) this.#guard(() => this.#insertRow(r, createdAt), r.id);
+      for (const r of records) this.#guard(() => this.#insertRow(r, this.#nowMicros()), r.id);
     });
   }
 
@@ -163,7 +163,7 @@ export class SqliteDekStore implements DekStore {
     assertOptionalKekName(kekName);
     const byName = kekName === undefined ? '' : ' AND kek_name = ?';
     const text = `SELECT ${COLUMNS} FROM ${this.#t}
-      WHERE scope = ?${byName} ORDER BY created_at, rowid`;
+      WHERE scope = ?${byName} ORDER BY created_at, id`;
     const rows = this.#all(text, kekName === undefined ? [scope] : [scope, kekName]);
     return rows.map(toRecord);
   }
@@ -225,7 +225,7 @@ export class SqliteDekStore implements DekStore {
     const statement = this.#prepare(`UPDATE ${this.#t}
       SET kek_ref = ?, wrapped = ?, revision = revision + 1, rotated_at = ?
       WHERE id = ? AND revision = ? AND kek_ref = ?`);
-    const now = Date.now();
+    const now = this.#nowMicros();
     return this.#transaction(() => {
       const updated: string[] = [];
       const conflicted: string[] = [];
@@ -258,6 +258,15 @@ export class SqliteDekStore implements DekStore {
 
   /** Nothing to release: the database belongs to the caller, who closes it. */
   async close(): Promise<void> {}
+
+  /**
+   * Epoch microseconds: the wall clock's milliseconds, plus 1 µs per earlier call in the same
+   * millisecond on this store, so creation order is total and times never run backwards.
+   */
+  #nowMicros(): number {
+    this.#lastMicros = Math.max(Date.now() * 1000, this.#lastMicros + 1);
+    return this.#lastMicros;
+  }
 
   #insertRow(r: NewDekRecord, createdAt: number): void {
     this.#prepare(`INSERT INTO ${this.#t}
@@ -331,7 +340,11 @@ function toRecord(row: Row): DekRecord {
     kekRef: row.kek_ref,
     wrapped: new Uint8Array(row.wrapped),
     revision: Number(row.revision),
-    createdAt: new Date(Number(row.created_at)),
-    rotatedAt: row.rotated_at === null ? null : new Date(Number(row.rotated_at)),
+    createdAt: fromMicros(row.created_at),
+    rotatedAt: row.rotated_at === null ? null : fromMicros(row.rotated_at),
   };
+}
+
+function fromMicros(micros: number): Date {
+  return new Date(Math.floor(Number(micros) / 1000));
 }

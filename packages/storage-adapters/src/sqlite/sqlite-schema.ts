@@ -2,9 +2,13 @@
  * The SQLite schema of a DEK table, as numbered migrations recorded in `<table>_schema` (see the
  * PostgreSQL twin). `STRICT` tables (SQLite 3.37+) refuse values of the wrong type.
  *
- * `id` is the 16-byte BLOB: SQLite compares BLOBs with memcmp, so id order is byte order. Times
- * are epoch milliseconds (SQLite has no time type); the implicit rowid breaks ties between DEKs
- * created in the same millisecond, keeping "oldest first" in insertion order.
+ * `id` is the 16-byte BLOB: SQLite compares BLOBs with memcmp, so id order is byte order. The
+ * table is `WITHOUT ROWID`, clustered on id: a rotation walks ids in order, so one batch of 1,000
+ * rows touches a few dozen leaf pages instead of 1,000 scattered rowid pages (measured: without
+ * it, every commit wrote megabytes of WAL and the rewrite slowed as the table grew).
+ *
+ * Times are epoch microseconds (SQLite has no time type); the store keeps them strictly
+ * increasing per connection, so "oldest first" is insertion order even within one millisecond.
  */
 
 export interface SqliteMigration {
@@ -32,7 +36,7 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
           revision INTEGER NOT NULL DEFAULT 1,
           created_at INTEGER NOT NULL,
           rotated_at INTEGER
-        ) STRICT`,
+        ) STRICT, WITHOUT ROWID`,
         `CREATE INDEX IF NOT EXISTS ${quoteSqlite(`${table}_ref_idx`)}
           ON ${t} (kek_name, kek_ref, id)`,
         `CREATE INDEX IF NOT EXISTS ${quoteSqlite(`${table}_scope_idx`)}

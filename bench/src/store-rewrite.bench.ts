@@ -1,0 +1,322 @@
+/**
+ * Rows per second of a full rotation rewrite of a DEK table through each SQL `DekStore`
+ * (PostgreSQL, MariaDB, SQLite), next to two baselines measured in the same run on the same
+ * table:
+ *
+ * - raw: one server-side `UPDATE` statement rewriting every row (ref, bytes, revision, time);
+ * - store: keyset `scan` + `compareAndSwap` pages of 1,000 and of 5,000, the next page's scan
+ *   overlapping the current page's write (no crypto: the new bytes are the old ones with the
+ *   first byte flipped, as the raw UPDATE does);
+ * - naive: SELECT + UPDATE per row in autocommit, on a subset of the rows.
+ *
+ * Sizes: REKEY_BENCH_ROWS (default 20,000; 1,000,000 for the real run) and
+ * REKEY_BENCH_NAIVE_ROWS (default 1,000; at most the table). REKEY_BENCH_DATABASES picks a
+ * subset (`postgres,mysql,sqlite`).
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { type DekStore, type NewDekRecord, newDekId, randomBytes, toHex } from '@rekey/crypto-core';
+import { MysqlDekStore } from '@rekey/storage-adapters/mysql';
+import { type PostgresClient, PostgresDekStore } from '@rekey/storage-adapters/postgres';
+import { SqliteDekStore, type SqliteValue } from '@rekey/storage-adapters/sqlite';
+
+const ROWS = Number(process.env.REKEY_BENCH_ROWS ?? 20_000);
+const NAIVE_ROWS = Math.min(ROWS, Number(process.env.REKEY_BENCH_NAIVE_ROWS ?? 1_000));
+const DATABASES = (process.env.REKEY_BENCH_DATABASES ?? 'postgres,mysql,sqlite').split(',');
+const KEK = 'bench';
+const ref = (v: number) => `local:bench/v${v}`;
+
+// The drivers are dependencies of @rekey/storage-adapters, not of the bench package: load them
+// from there.
+const driver = createRequire(
+  new URL('../../packages/storage-adapters/package.json', import.meta.url),
+);
+
+/** What one database needs beyond the store: the two baselines and cleanup. */
+interface Target {
+  readonly name: string;
+  readonly store: DekStore & { insertMany(records: readonly NewDekRecord[]): Promise<void> };
+  /** One statement moving every row from ref `from` to ref `to`; returns rows changed. */
+  rawUpdate(from: string, to: string): Promise<number>;
+  /** SELECT then UPDATE of each id, one autocommit statement each. */
+  naive(ids: readonly string[], from: string, to: string): Promise<void>;
+  /** Housekeeping between timed passes (PostgreSQL: VACUUM), not timed. */
+  settle(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+interface Result {
+  readonly db: string;
+  readonly method: string;
+  readonly rows: number;
+  readonly seconds: number;
+}
+
+function flip(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes);
+  out[0] = 255 - (out[0] as number);
+  return out;
+}
+
+async function seed(target: Target): Promise<void> {
+  for (let done = 0; done < ROWS; done += 10_000) {
+    const n = Math.min(10_000, ROWS - done);
+    const records = Array.from({ length: n }, (_, i) => ({
+      id: newDekId(),
+      scope: `tenant-${(done + i) % 100}`,
+      kekName: KEK,
+      kekRef: ref(1),
+      wrapped: randomBytes(40),
+    }));
+    await target.store.insertMany(records);
+  }
+}
+
+/**
+ * The rotation loop the worker runs, minus crypto: scan a page of the old ref by keyset, write
+ * it back with one CAS batch, and fetch the next page while that write is in flight (the write
+ * moves rows off the old ref, so it cannot change what the next page, after the last id, holds).
+ */
+async function rewrite(store: DekStore, from: string, to: string, limit: number): Promise<number> {
+  const query = { kekName: KEK, kekRefs: [from], limit };
+  let page = await store.scan(query);
+  let updated = 0;
+  while (page.length > 0) {
+    const swaps = page.map((r) => ({
+      id: r.id,
+      expectedRevision: r.revision,
+      expectedKekRef: r.kekRef,
+      kekRef: to,
+      wrapped: flip(r.wrapped),
+    }));
+    const after = (page[page.length - 1] as { id: string }).id;
+    const [result, next] = await Promise.all([
+      store.compareAndSwap(swaps),
+      page.length < limit ? Promise.resolve([]) : store.scan({ ...query, after }),
+    ]);
+    updated += result.updated.length;
+    page = next;
+  }
+  return updated;
+}
+
+async function timed(db: string, method: string, work: () => Promise<number>): Promise<Result> {
+  const start = performance.now();
+  const rows = await work();
+  return { db, method, rows, seconds: (performance.now() - start) / 1000 };
+}
+
+async function measure(target: Target): Promise<Result[]> {
+  const db = target.name;
+  await target.store.migrate();
+  await seed(target);
+  await target.settle();
+  const results: Result[] = [];
+
+  results.push(await timed(db, 'raw server-side UPDATE', () => target.rawUpdate(ref(1), ref(2))));
+  await target.settle();
+  results.push(
+    await timed(db, 'store scan+CAS, batch 1000', () =>
+      rewrite(target.store, ref(2), ref(3), 1000),
+    ),
+  );
+  await target.settle();
+  results.push(
+    await timed(db, 'store scan+CAS, batch 5000', () =>
+      rewrite(target.store, ref(3), ref(4), 5000),
+    ),
+  );
+  await target.settle();
+
+  const ids = (await target.store.scan({ kekName: KEK, kekRefs: [ref(4)], limit: NAIVE_ROWS })).map(
+    (r) => r.id,
+  );
+  results.push(
+    await timed(db, 'naive SELECT+UPDATE per row', async () => {
+      await target.naive(ids, ref(4), ref(5));
+      return ids.length;
+    }),
+  );
+  for (const r of results.slice(0, 3)) {
+    if (r.rows !== ROWS) throw new Error(`${db} ${r.method}: rewrote ${r.rows} of ${ROWS} rows`);
+  }
+  return results;
+}
+
+const table = () => `rekey_deks_bench_${toHex(randomBytes(4))}`;
+
+async function postgresTarget(): Promise<Target> {
+  const postgres = driver('postgres') as (o: object) => PostgresClient;
+  const sql = postgres({
+    host: '127.0.0.1',
+    user: 'postgres',
+    database: 'test',
+    max: 4,
+    onnotice: () => {},
+  });
+  const t = table();
+  return {
+    name: 'postgres',
+    store: new PostgresDekStore(sql, { table: t }),
+    async rawUpdate(from, to) {
+      const r = await sql.unsafe(
+        `UPDATE "${t}" SET kek_ref = $2, revision = revision + 1,
+        wrapped = set_byte(wrapped, 0, 255 - get_byte(wrapped, 0)), rotated_at = now()
+        WHERE kek_name = $3 AND kek_ref = $1`,
+        [from, to, KEK],
+      );
+      return r.count;
+    },
+    async naive(ids, from, to) {
+      for (const id of ids) {
+        const [row] = await sql.unsafe(
+          `SELECT revision, wrapped FROM "${t}" WHERE id = $1 AND kek_ref = $2`,
+          [id, from],
+          { prepare: true },
+        );
+        await sql.unsafe(
+          `UPDATE "${t}" SET kek_ref = $1, wrapped = $2, revision = revision + 1,
+          rotated_at = now() WHERE id = $3 AND revision = $4`,
+          [to, flip(row?.wrapped), id, row?.revision],
+          { prepare: true },
+        );
+      }
+    },
+    settle: async () => void (await sql.unsafe(`VACUUM ANALYZE "${t}"`)),
+    async dispose() {
+      await sql.unsafe(`DROP TABLE IF EXISTS "${t}", "${t}_schema"`);
+      await sql.end();
+    },
+  };
+}
+
+interface MysqlPool {
+  query(text: string, params?: unknown[]): Promise<[unknown, unknown]>;
+  end(): Promise<void>;
+}
+
+async function mysqlTarget(): Promise<Target> {
+  const mysql = driver('mysql2/promise') as { createPool(o: object): MysqlPool };
+  const pool = mysql.createPool({
+    host: '127.0.0.1',
+    user: 'root',
+    database: 'test',
+    connectionLimit: 4,
+  });
+  const t = table();
+  const idBytes = (id: string) => Uint8Array.from(Buffer.from(id.replaceAll('-', ''), 'hex'));
+  return {
+    name: 'mariadb',
+    store: new MysqlDekStore(pool as never, { table: t }),
+    async rawUpdate(from, to) {
+      const [r] = await pool.query(
+        `UPDATE \`${t}\` SET kek_ref = ?, revision = revision + 1,
+        wrapped = INSERT(wrapped, 1, 1, CHAR(255 - ASCII(wrapped))),
+        rotated_at = UTC_TIMESTAMP(6) WHERE kek_name = ? AND kek_ref = ?`,
+        [to, KEK, from],
+      );
+      return (r as { affectedRows: number }).affectedRows;
+    },
+    async naive(ids, from, to) {
+      for (const id of ids) {
+        const [rows] = await pool.query(
+          `SELECT revision, wrapped FROM \`${t}\` WHERE id = ? AND kek_ref = ?`,
+          [idBytes(id), from],
+        );
+        const row = (rows as { revision: number; wrapped: Uint8Array }[])[0];
+        await pool.query(
+          `UPDATE \`${t}\` SET kek_ref = ?, wrapped = ?, revision = revision + 1,
+          rotated_at = UTC_TIMESTAMP(6) WHERE id = ? AND revision = ?`,
+          [to, flip(row?.wrapped as Uint8Array), idBytes(id), row?.revision],
+        );
+      }
+    },
+    settle: async () => {},
+    async dispose() {
+      await pool.query(`DROP TABLE IF EXISTS \`${t}\`, \`${t}_schema\``);
+      await pool.end();
+    },
+  };
+}
+
+interface BetterSqlite {
+  pragma(text: string): unknown;
+  exec(text: string): unknown;
+  close(): void;
+  prepare(text: string): {
+    run(...params: SqliteValue[]): { changes: number };
+    all(...params: SqliteValue[]): unknown[];
+    get(...params: SqliteValue[]): unknown;
+  };
+}
+
+async function sqliteTarget(): Promise<Target> {
+  const Database = driver('better-sqlite3') as new (path: string) => BetterSqlite;
+  const dir = mkdtempSync(join(tmpdir(), 'rekey-bench-'));
+  const db = new Database(join(dir, 'deks.db'));
+  db.pragma('journal_mode = WAL');
+  const t = table();
+  const idBytes = (id: string) => Uint8Array.from(Buffer.from(id.replaceAll('-', ''), 'hex'));
+  return {
+    name: 'sqlite',
+    store: new SqliteDekStore(db, { table: t }),
+    async rawUpdate(from, to) {
+      // SQLite has no byte-level blob function: the raw pass rewrites the same bytes.
+      return db
+        .prepare(`UPDATE "${t}" SET kek_ref = ?, revision = revision + 1,
+        wrapped = wrapped, rotated_at = ? WHERE kek_name = ? AND kek_ref = ?`)
+        .run(to, Date.now(), KEK, from).changes;
+    },
+    async naive(ids, from, to) {
+      const select = db.prepare(
+        `SELECT revision, wrapped FROM "${t}" WHERE id = ? AND kek_ref = ?`,
+      );
+      const update =
+        db.prepare(`UPDATE "${t}" SET kek_ref = ?, wrapped = ?, revision = revision + 1,
+        rotated_at = ? WHERE id = ? AND revision = ?`);
+      for (const id of ids) {
+        const row = select.get(idBytes(id), from) as { revision: number; wrapped: Uint8Array };
+        update.run(to, flip(row.wrapped), Date.now(), idBytes(id), row.revision);
+      }
+    },
+    settle: async () => void db.pragma('wal_checkpoint(TRUNCATE)'),
+    async dispose() {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function report(results: readonly Result[]): void {
+  const rate = (r: Result) => r.rows / r.seconds;
+  const fmt = (n: number) => Math.round(n).toLocaleString('en');
+  const raw = results.find((r) => r.method.startsWith('raw')) as Result;
+  const naive = results.find((r) => r.method.startsWith('naive')) as Result;
+  console.log(`\n${raw.db}: ${fmt(ROWS)} rows, naive loop on ${fmt(naive.rows)}`);
+  console.log(
+    'method                        |      rows | seconds |    rows/s | vs raw | vs naive',
+  );
+  for (const r of results) {
+    console.log(
+      `${r.method.padEnd(29)} | ${fmt(r.rows).padStart(9)} | ${r.seconds.toFixed(2).padStart(7)} | ` +
+        `${fmt(rate(r)).padStart(9)} | ${(rate(r) / rate(raw)).toFixed(2).padStart(5)}x | ` +
+        `${(rate(r) / rate(naive)).toFixed(1).padStart(7)}x`,
+    );
+  }
+}
+
+const targets = { postgres: postgresTarget, mysql: mysqlTarget, sqlite: sqliteTarget };
+for (const name of DATABASES) {
+  const make = targets[name as keyof typeof targets];
+  if (make === undefined) throw new Error(`unknown database ${name}`);
+  const target = await make();
+  try {
+    report(await measure(target));
+  } finally {
+    await target.dispose();
+  }
+}
