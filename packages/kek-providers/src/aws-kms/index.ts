@@ -5,16 +5,5 @@
  * only by this subpath). Runs on Node and Deno.
  */
 export { AwsKmsKekProvider, type AwsKmsKekProviderOptions } from './aws-kms-kek-provider.ts';
-export {
-  DEFAULT_ALIAS_PREFIX,
-  primaryAliasName,
-  versionAliasName,
-} from './kek-aliases.ts';
-export { isThrottling, type KmsCallContext, mapKmsError } from './kms-errors.ts';
-export {
-  backoffCap,
-  backoffDelay,
-  DEFAULT_RETRY_POLICY,
-  type RetryPolicy,
-  withRetries,
-} from './retry.ts';
+export { DEFAULT_ALIAS_PREFIX } from './kek-aliases.ts';
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';

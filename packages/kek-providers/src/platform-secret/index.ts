@@ -3,7 +3,7 @@
  * `@rekey/kek-providers/platform-secret`: KEK versions derived with HKDF-SHA256 from the one
  * secret a platform hands the application. Runs on Node and Deno.
  */
-export { deriveKek, hkdfSha256, PLATFORM_SECRET_SALT } from './derive-kek.ts';
+export { deriveKek, PLATFORM_SECRET_SALT } from './derive-kek.ts';
 export {
   PlatformSecretKekProvider,
   type PlatformSecretKekProviderOptions,
