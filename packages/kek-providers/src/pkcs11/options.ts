@@ -18,7 +18,9 @@ export type PinSource =
 export type CallMode =
   /**
    * `C_Encrypt` / `C_Decrypt` run on libuv's thread pool (pkcs11js `C_EncryptAsync`), so several
-   * sessions work at once and a slow HSM never blocks the event loop. The default.
+   * sessions work at once and a slow `C_Encrypt` never blocks the event loop. The default.
+   * NOTE: `C_EncryptInit` / `C_DecryptInit` have no asynchronous variant in pkcs11js and still
+   * run on the JavaScript thread.
    */
   | 'async'
   /**
