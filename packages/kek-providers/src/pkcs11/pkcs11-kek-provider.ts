@@ -127,6 +127,7 @@ export class Pkcs11KekProvider implements KekProvider {
   readonly #keys = new Map<KekRef, readonly TokenKey[]>();
   readonly #primaries = new Map<KekName, CachedPrimary>();
   readonly #rotations = new Map<KekName, Promise<unknown>>();
+  readonly #primaryLookups = new Map<KekName, Promise<number>>();
   #pin: string;
   #needsLogin = false;
   #active = 0;
@@ -410,9 +411,15 @@ export class Pkcs11KekProvider implements KekProvider {
     ) {
       return { kekName, version: cached.version };
     }
-    const version = await this.#session((t) =>
-      this.#highestVersion(t, kekName, cached?.version ?? 0),
-    );
+    // One lookup per KEK name at a time: a burst of wraps after the cache expires shares it.
+    let lookup = this.#primaryLookups.get(kekName);
+    if (lookup === undefined) {
+      lookup = this.#session((t) => this.#highestVersion(t, kekName, cached?.version ?? 0));
+      this.#primaryLookups.set(kekName, lookup);
+      const forget = () => this.#primaryLookups.delete(kekName);
+      lookup.then(forget, forget);
+    }
+    const version = await lookup;
     if (version === 0) throw new KekRefError('KEK_REF_UNKNOWN', `${PKCS11_PROVIDER_ID}:${kekName}`);
     this.#rememberPrimary(kekName, version);
     return { kekName, version };
