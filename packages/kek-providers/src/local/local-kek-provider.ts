@@ -81,6 +81,9 @@ export class LocalKekProvider extends InProcessKekProvider {
    * @throws {KekUnavailableError} when the file cannot be read or written.
    */
   static async open(options: LocalKekProviderOptions): Promise<LocalKekProvider> {
+    if (typeof options?.path !== 'string' || options.path === '') {
+      throw new ConfigError('"path" expected the path of the keyring file');
+    }
     const fs = options.fileSystem ?? nodeFileSystem;
     const storage: Storage = { kind: 'file', path: options.path, fs };
     const bytes = await readPrivateFile(fs, options.path);

@@ -76,6 +76,26 @@ describe('PlatformSecretKekProvider secrets', () => {
     expect(error.message).toContain(secretFile);
   });
 
+  it('takes a secret the caller already resolved, and refuses malformed options', async () => {
+    const provider = await PlatformSecretKekProvider.open({
+      secret: { value: SECRET },
+      versions: { stateFile },
+    });
+    await provider.rotate('pii');
+
+    const noVersions = PlatformSecretKekProvider.open({ secret: { value: SECRET } } as never);
+    const badSecret = PlatformSecretKekProvider.open({
+      secret: SECRET,
+      versions: { stateFile },
+    } as never);
+
+    expect(await provider.primary('pii')).toBe('platform-secret:pii/v1');
+    expect((await failure(noVersions)).code).toBe('CONFIG_INVALID');
+    const error = await failure(badSecret);
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).not.toContain(SECRET);
+  });
+
   it('derives the same KEKs in another process from the same secret and state', async () => {
     const options = { secret: { env: 'S' }, versions: { stateFile }, env: { S: SECRET } };
     const first = await PlatformSecretKekProvider.open(options);

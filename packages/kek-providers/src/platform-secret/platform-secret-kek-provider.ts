@@ -103,7 +103,10 @@ export class PlatformSecretKekProvider extends InProcessKekProvider {
     const versions = options.versions;
     let model: KeyringModel;
     let storage: Storage;
-    if ('stateFile' in versions) {
+    if (typeof versions !== 'object' || versions === null) {
+      throw new ConfigError('"versions" expected { stateFile } or { keks }');
+    }
+    if ('stateFile' in versions && typeof versions.stateFile === 'string') {
       storage = { kind: 'file', path: versions.stateFile, fs };
       const stored = await readStateFile(fs, versions.stateFile);
       model = stored ?? new Map();
@@ -111,9 +114,11 @@ export class PlatformSecretKekProvider extends InProcessKekProvider {
         const empty = serializeKeyring(model, 'label');
         await writePrivateFile(fs, versions.stateFile, empty, 'state file');
       }
-    } else {
+    } else if ('keks' in versions && typeof versions.keks === 'object' && versions.keks !== null) {
       storage = { kind: 'static' };
       model = staticModel(versions.keks);
+    } else {
+      throw new ConfigError('"versions" expected { stateFile } or { keks }');
     }
     const secret = await loadSecret(options.secret, options.env ?? processEnv, fs);
     return new PlatformSecretKekProvider(model, secret, storage, now);

@@ -8,10 +8,14 @@ import { ConfigError, utf8 } from '@rekey/crypto-core';
 
 import { nodeFileSystem, type PrivateFileSystem, readPrivateFile } from '../_private-file.ts';
 
-/** The platform secret: the UTF-8 value of a variable, the raw bytes of a file, or bytes. */
+/**
+ * The platform secret: the UTF-8 value of an environment variable, the raw bytes of a file, a
+ * string the caller already resolved (its UTF-8 bytes), or bytes.
+ */
 export type PlatformSecretSource =
   | { readonly env: string }
   | { readonly file: string }
+  | { readonly value: string }
   | { readonly bytes: Uint8Array };
 
 /** Shortest secret accepted: 32 bytes, the strength of the KEKs derived from it. */
@@ -28,18 +32,26 @@ export async function loadSecret(
   env: Readonly<Record<string, string | undefined>> = processEnv,
   fs: PrivateFileSystem = nodeFileSystem,
 ): Promise<Uint8Array> {
+  if (typeof source !== 'object' || source === null) {
+    throw new ConfigError('"secret" expected { env }, { file }, { value } or { bytes }');
+  }
   let secret: Uint8Array | undefined;
   let name: string;
-  if ('env' in source) {
+  if ('env' in source && typeof source.env === 'string') {
     name = `environment variable ${source.env}`;
     const value = env[source.env];
     secret = value === undefined || value === '' ? undefined : utf8(value);
-  } else if ('file' in source) {
+  } else if ('file' in source && typeof source.file === 'string') {
     name = `secret file ${source.file}`;
     secret = await readPrivateFile(fs, source.file, 'secret file');
-  } else {
+  } else if ('value' in source && typeof source.value === 'string') {
+    name = 'secret value';
+    secret = source.value === '' ? undefined : utf8(source.value);
+  } else if ('bytes' in source && source.bytes instanceof Uint8Array) {
     name = 'secret bytes';
-    secret = source.bytes instanceof Uint8Array ? source.bytes.slice() : undefined;
+    secret = source.bytes.slice();
+  } else {
+    throw new ConfigError('"secret" expected { env }, { file }, { value } or { bytes }');
   }
 
   if (secret === undefined) throw new ConfigError(`platform secret: ${name} is not set`);
