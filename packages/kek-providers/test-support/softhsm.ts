@@ -44,19 +44,26 @@ export interface SoftHsm {
 }
 
 let shared: SoftHsm | undefined;
+let sharedUsers = 0;
 
 /**
- * The token directory of this process, created on first use and removed when the process
- * exits. Test files share it because the module reads `SOFTHSM2_CONF` once per initialization,
- * and Deno runs every test file in one process.
+ * The token directory of this process, created on first use. Test files share it because the
+ * module reads `SOFTHSM2_CONF` once per initialization, and Deno runs every test file in one
+ * process. Each caller gives it back with {@link releaseSharedSoftHsm}; the last one out
+ * deletes it.
  */
 export function sharedSoftHsm(): SoftHsm {
-  if (shared === undefined) {
-    const hsm = createSoftHsm();
-    process.once('exit', () => hsm.destroy());
-    shared = hsm;
-  }
+  shared ??= createSoftHsm();
+  sharedUsers++;
   return shared;
+}
+
+/** Gives back one {@link sharedSoftHsm}; the directory goes when the last user gives it back. */
+export function releaseSharedSoftHsm(): void {
+  sharedUsers--;
+  if (sharedUsers > 0 || shared === undefined) return;
+  shared.destroy();
+  shared = undefined;
 }
 
 /**

@@ -1,6 +1,11 @@
 import { afterAll, describe } from 'vitest';
 
-import { pinVariable, sharedSoftHsm, softHsmAvailable } from '../../test-support/softhsm.ts';
+import {
+  pinVariable,
+  releaseSharedSoftHsm,
+  sharedSoftHsm,
+  softHsmAvailable,
+} from '../../test-support/softhsm.ts';
 import { describeKekProvider } from '../conformance/index.ts';
 import { openPkcs11KekProvider } from './pkcs11-kek-provider.ts';
 
@@ -10,6 +15,7 @@ const token = hsm?.createToken('rekey-conformance');
 describe.skipIf(hsm === undefined || token === undefined)('pkcs11 against SoftHSM2', () => {
   afterAll(() => {
     if (hsm !== undefined && token !== undefined) hsm.deleteToken(token);
+    releaseSharedSoftHsm();
   });
 
   for (const calls of ['async', 'sync'] as const) {

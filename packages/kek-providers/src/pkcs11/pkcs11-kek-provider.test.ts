@@ -8,6 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openRawSession } from '../../test-support/pkcs11-session.ts';
 import {
   pinVariable,
+  releaseSharedSoftHsm,
   type SoftHsmToken,
   sharedSoftHsm,
   softHsmAvailable,
@@ -78,6 +79,7 @@ describe.skipIf(hsm === undefined || token === undefined || pinToken === undefin
     afterAll(() => {
       if (token !== undefined) hsm?.deleteToken(token);
       if (pinToken !== undefined) hsm?.deleteToken(pinToken);
+      releaseSharedSoftHsm();
     });
 
     it('keeps versions, their states and created times in the token across a restart', async () => {

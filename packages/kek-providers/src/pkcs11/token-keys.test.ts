@@ -4,7 +4,12 @@ import { toHex } from '@rekey/crypto-core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { openRawSession, type RawSession } from '../../test-support/pkcs11-session.ts';
-import { pinVariable, sharedSoftHsm, softHsmAvailable } from '../../test-support/softhsm.ts';
+import {
+  pinVariable,
+  releaseSharedSoftHsm,
+  sharedSoftHsm,
+  softHsmAvailable,
+} from '../../test-support/softhsm.ts';
 import { returnValueName } from './device-errors.ts';
 import { openPkcs11KekProvider, type Pkcs11KekProvider } from './pkcs11-kek-provider.ts';
 import { versionLabel } from './wrap-format.ts';
@@ -46,6 +51,7 @@ describe.skipIf(hsm === undefined || token === undefined)('KEK versions in the t
 
   afterAll(() => {
     if (hsm !== undefined && token !== undefined) hsm.deleteToken(token);
+    releaseSharedSoftHsm();
   });
 
   it('generates each version inside the token as a sensitive, never-extractable AES-256 key', async () => {
