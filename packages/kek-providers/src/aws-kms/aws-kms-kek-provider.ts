@@ -261,7 +261,8 @@ export class AwsKmsKekProvider implements KekProvider {
     checkKekName(kekName);
     return this.#serially(async () => {
       const aliases = await this.#kms.listAliases();
-      const number = (versionsOf(aliases, this.#prefix, kekName).at(-1)?.version ?? 0) + 1;
+      const known = versionsOf(aliases, this.#prefix, kekName);
+      const number = (known.at(-1)?.version ?? 0) + 1;
       const primaryAlias = primaryAliasName(this.#prefix, kekName);
       const versionAlias = versionAliasName(this.#prefix, kekName, number);
 
@@ -295,7 +296,11 @@ export class AwsKmsKekProvider implements KekProvider {
         ),
       );
 
-      this.#kms.forgetVersions(kekName);
+      // Cached directly: ListAliases is eventually consistent and may not list it yet.
+      this.#kms.setVersions(kekName, [
+        ...known,
+        { version: number, aliasName: versionAlias, keyArn: arn },
+      ]);
       this.#kms.setKeyState(arn, 'Enabled');
       const createdAt = created.KeyMetadata?.CreationDate ?? new Date();
       return { ref, kekName, state: 'primary', createdAt };

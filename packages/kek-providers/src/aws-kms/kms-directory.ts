@@ -81,13 +81,13 @@ export class KmsDirectory {
   /** Caches and returns the versions of a KEK name found among listed aliases. */
   rememberVersions(kekName: KekName, aliases: readonly AliasListing[]): readonly KekVersionAlias[] {
     const versions = versionsOf(aliases, this.#prefix, kekName);
-    this.#versions.set(kekName, { value: versions, expires: Date.now() + this.#ttl });
+    this.setVersions(kekName, versions);
     return versions;
   }
 
-  /** Forgets the cached versions of a KEK name (after a rotation). */
-  forgetVersions(kekName: KekName): void {
-    this.#versions.delete(kekName);
+  /** Caches the versions of a KEK name this process just changed. */
+  setVersions(kekName: KekName, versions: readonly KekVersionAlias[]): void {
+    this.#versions.set(kekName, { value: versions, expires: Date.now() + this.#ttl });
   }
 
   /** The state of a key, from the cache or `DescribeKey`. */
