@@ -224,6 +224,19 @@ describe('AwsKmsKekProvider against the KMS emulator', () => {
     expect(error.retryable).toBe(true);
   });
 
+  it('gives up on a KMS that does not answer within the timeout', async () => {
+    const slow = await startKmsEmulator({ latencyMs: 2_000 });
+    try {
+      const p = provider({ endpoint: slow.endpoint, timeoutMs: 200 });
+
+      const error = await failure(p.primary('pii'));
+
+      expect(error.code).toBe('KEK_UNAVAILABLE');
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('refuses a malformed alias prefix', () => {
     expect(() => provider({ aliasPrefix: 'rekey/' })).toThrow('aliasPrefix');
     expect(() => provider({ aliasPrefix: 'alias/aws/' })).toThrow('aliasPrefix');

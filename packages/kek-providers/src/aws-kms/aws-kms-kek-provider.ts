@@ -54,6 +54,11 @@ export interface AwsKmsKekProviderOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** How long key states and version lists are cached, in milliseconds. Default 60,000. */
   readonly cacheTtlMs?: number;
+  /**
+   * Milliseconds before a request without an answer fails (`KekUnavailableError`), for a client
+   * the provider builds. Default 10,000; connecting has half of it.
+   */
+  readonly timeoutMs?: number;
 }
 
 const MAX_CIPHERTEXT = 6144;
@@ -100,6 +105,12 @@ export class AwsKmsKekProvider implements KekProvider {
         endpoint: options.endpoint,
         credentials: options.credentials,
         maxAttempts: 1,
+        requestHandler: {
+          requestTimeout: options.timeoutMs ?? 10_000,
+          connectionTimeout: (options.timeoutMs ?? 10_000) / 2,
+          // Without it the SDK only warns and keeps waiting.
+          throwOnRequestTimeout: true,
+        },
       });
     const policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.#kms = new KmsDirectory(this.#client, this.#prefix, policy, options.cacheTtlMs ?? 60_000);
