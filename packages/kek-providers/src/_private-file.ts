@@ -67,6 +67,9 @@ export async function readPrivateFile(
  * fsyncs it, renames it over the target and fsyncs the directory. A crash at any point leaves
  * either the old file or the new one, never a mix.
  *
+ * NOTE: when `path` is a symbolic link, the rename replaces the link with a regular file; the
+ * link's target is left as it was. Point the provider at the real file.
+ *
  * @throws {ConfigError} when the directory is not writable.
  * @throws {KekUnavailableError} when writing fails for another reason.
  */
