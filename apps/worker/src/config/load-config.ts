@@ -36,10 +36,15 @@ const DEFAULT_TABLE = 'rekey_deks';
 const SECRET_SETTING = /(password|passphrase|secret|token|pin|credential|privatekey|apikey)/i;
 
 /**
- * The config file path: `--config` first, then `REKEY_CONFIG`, then `./rekey.config.json`.
+ * The config file path: `--config` first, then `REKEY_CONFIG`, then `./rekey.config.json`,
+ * relative to the directory the command was started in.
  */
 export function findConfigPath(explicit: string | undefined, env: NodeJS.ProcessEnv): string {
-  return resolve(explicit ?? env.REKEY_CONFIG ?? 'rekey.config.json');
+  // `pnpm rekey` runs in the worker package: INIT_CWD is where the operator typed it.
+  return resolve(
+    env.INIT_CWD ?? process.cwd(),
+    explicit ?? env.REKEY_CONFIG ?? 'rekey.config.json',
+  );
 }
 
 /**

@@ -45,7 +45,8 @@ export async function initCommand(argv: string[], io: CliIo): Promise<number> {
     line(io.stdout, INIT_HELP);
     return EXIT.ok;
   }
-  const path = resolve(values.path ?? io.env.REKEY_CONFIG ?? 'rekey.config.json');
+  const cwd = io.env.INIT_CWD ?? process.cwd();
+  const path = resolve(cwd, values.path ?? io.env.REKEY_CONFIG ?? 'rekey.config.json');
   if (existsSync(path) && values.force !== true) {
     throw new CliError(`${path} exists; use --force to overwrite`, EXIT.usage);
   }
