@@ -21,6 +21,7 @@ async function call(
     headers: {
       'content-type': 'application/x-amz-json-1.1',
       'x-amz-target': `TrentService.${operation}`,
+      authorization: SIGNED,
     },
     body: JSON.stringify(body),
   });
@@ -31,6 +32,9 @@ async function newKey(): Promise<string> {
   const { json } = await call('CreateKey', { Description: 'test' });
   return (json.KeyMetadata as { Arn: string }).Arn;
 }
+
+/** The emulator checks that a SigV4 signature is present, not that it is valid. */
+const SIGNED = 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/kms/aws4_request, Signature=0';
 
 const plaintext = Buffer.from('thirty-two bytes of a data key!!').toString('base64');
 
@@ -186,6 +190,22 @@ describe('KMS emulator protocol', () => {
     expect(unknown.json.__type).toBe('UnknownOperationException');
   });
 
+  it('refuses requests that carry no SigV4 signature', async () => {
+    const response = await fetch(kms.endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'TrentService.ListKeys',
+      },
+      body: '{}',
+    });
+
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { __type: string }).__type).toBe(
+      'MissingAuthenticationTokenException',
+    );
+  });
+
   it('throttles past its rate limit and counts requests per operation', async () => {
     const limited = await startKmsEmulator({ rateLimit: { requestsPerSecond: 1, burst: 3 } });
     try {
@@ -196,6 +216,7 @@ describe('KMS emulator protocol', () => {
           headers: {
             'content-type': 'application/x-amz-json-1.1',
             'x-amz-target': 'TrentService.ListKeys',
+            authorization: SIGNED,
           },
           body: '{}',
         });

@@ -141,6 +141,11 @@ function dispatch(
   if (!String(request.headers['content-type'] ?? '').startsWith(CONTENT_TYPE)) {
     throw new KmsFault('UnknownOperationException', `Content-Type must be ${CONTENT_TYPE}`);
   }
+  // Signatures are not verified (any credentials pass), but a request must carry one, as the
+  // SDK's SigV4 signer adds: an unsigned client is a bug the tests should see.
+  if (!String(request.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 Credential=')) {
+    throw new KmsFault('MissingAuthenticationTokenException', 'Missing Authentication Token');
+  }
   if (!(KMS_OPERATIONS as readonly string[]).includes(operation)) {
     throw new KmsFault('UnknownOperationException', `unknown operation ${operation}`);
   }
