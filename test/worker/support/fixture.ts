@@ -139,7 +139,10 @@ export class Fixture {
     stderr.on('data', (c: Buffer) => {
       err += c.toString('utf8');
     });
-    const code = await runCli([...args, '--config', this.configPath], {
+    const withConfig = args.includes('--config')
+      ? [...args]
+      : [...args, '--config', this.configPath];
+    const code = await runCli(withConfig, {
       stdout,
       stderr,
       env: { ...process.env, ...this.env },
