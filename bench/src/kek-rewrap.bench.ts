@@ -6,7 +6,8 @@
  *   cached keys (a rewrap, the baseline every ratio is against);
  * - local: `LocalKekProvider` unwrap + wrap to the new version, in process;
  * - aws-kms: `AwsKmsKekProvider.rewrap` (`ReEncrypt`) through the real SDK against the KMS
- *   emulator on loopback, without a rate limit, with no added latency and with a set latency.
+ *   emulator on loopback, without a rate limit, with no added latency and with a set latency;
+ *   and, for comparison, a client-side rewrap (`Decrypt` + `Encrypt`, two requests).
  *
  * Sizes by environment variable: REKEY_BENCH_LOCAL_REWRAPS (default 20,000),
  * REKEY_BENCH_KMS_REWRAPS (default 1,000), REKEY_BENCH_CONCURRENCY (default 16),
@@ -109,12 +110,17 @@ function binding(dekId: string, kekName: string) {
   return { dekId, scope: 'bench', kekName };
 }
 
-async function rewrapAll(name: string, p: Prepared, concurrency: number): Promise<Row> {
+async function rewrapAll(
+  name: string,
+  p: Prepared,
+  concurrency: number,
+  serverSide = true,
+): Promise<Row> {
   const start = performance.now();
   await pool(p.items.length, concurrency, async (i) => {
     const item = p.items[i] as Prepared['items'][number];
     const b = binding(item.dekId, p.kekName);
-    if (p.provider.rewrap !== undefined) {
+    if (serverSide && p.provider.rewrap !== undefined) {
       await p.provider.rewrap(item.wrapped, b, p.target);
     } else {
       await p.provider.wrap(await p.provider.unwrap(item.wrapped, b), b, p.target);
@@ -165,6 +171,14 @@ async function main(): Promise<void> {
         CONCURRENCY,
       ),
     );
+    rows.push(
+      await rewrapAll(
+        `aws-kms Decrypt + Encrypt, emulator, ${CONCURRENCY} in flight`,
+        prepared,
+        CONCURRENCY,
+        false,
+      ),
+    );
     kms.setLatency(LATENCY_MS);
     rows.push(
       await rewrapAll(
@@ -175,7 +189,7 @@ async function main(): Promise<void> {
     );
     const counts = kms.counts();
     console.log(
-      `emulator requests: ReEncrypt ${counts.byOperation.ReEncrypt ?? 0}, ` +
+      `emulator requests: ${JSON.stringify(counts.byOperation)}, ` +
         `throttled ${counts.throttled}, errors ${JSON.stringify(counts.errorsByType)}`,
     );
   } finally {
