@@ -144,6 +144,7 @@ async function main(): Promise<void> {
   try {
     const local = await LocalKekProvider.open({ path: join(dir, 'keyring.json') });
     const prepared = await prepare(local, LOCAL_REWRAPS);
+    await rewrapAll('warm-up', prepared, CONCURRENCY);
     rows.push(await rewrapAll('local: unwrap + wrap, one at a time', prepared, 1));
     rows.push(
       await rewrapAll(`local: unwrap + wrap, ${CONCURRENCY} in flight`, prepared, CONCURRENCY),
@@ -161,7 +162,7 @@ async function main(): Promise<void> {
   });
   try {
     const prepared = await prepare(provider, KMS_REWRAPS);
-    await rewrapAll('warm-up', { ...prepared, items: prepared.items.slice(0, 200) }, CONCURRENCY);
+    await rewrapAll('warm-up', prepared, CONCURRENCY); // JIT and keep-alive sockets settle
     kms.resetCounts();
     rows.push(await rewrapAll('aws-kms ReEncrypt, emulator, one at a time', prepared, 1));
     rows.push(
