@@ -10,7 +10,7 @@
  * - naive: SELECT + UPDATE per row in autocommit, on a subset of the rows.
  *
  * Sizes: REKEY_BENCH_ROWS (default 20,000; 1,000,000 for the real run) and
- * REKEY_BENCH_NAIVE_ROWS (default 1,000; at most the table). REKEY_BENCH_DATABASES picks a
+ * REKEY_BENCH_NAIVE_ROWS (default 1,000; at most 10,000 and the table). REKEY_BENCH_DATABASES picks a
  * subset (`postgres,mysql,sqlite`).
  */
 
@@ -19,13 +19,20 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { type DekStore, type NewDekRecord, newDekId, randomBytes, toHex } from '@rekey/crypto-core';
+import {
+  type DekRecord,
+  type DekStore,
+  type NewDekRecord,
+  newDekId,
+  randomBytes,
+  toHex,
+} from '@rekey/crypto-core';
 import { MysqlDekStore } from '@rekey/storage-adapters/mysql';
 import { type PostgresClient, PostgresDekStore } from '@rekey/storage-adapters/postgres';
 import { SqliteDekStore, type SqliteValue } from '@rekey/storage-adapters/sqlite';
 
 const ROWS = Number(process.env.REKEY_BENCH_ROWS ?? 20_000);
-const NAIVE_ROWS = Math.min(ROWS, Number(process.env.REKEY_BENCH_NAIVE_ROWS ?? 1_000));
+const NAIVE_ROWS = Math.min(ROWS, 10_000, Number(process.env.REKEY_BENCH_NAIVE_ROWS ?? 1_000));
 const DATABASES = (process.env.REKEY_BENCH_DATABASES ?? 'postgres,mysql,sqlite').split(',');
 const KEK = 'bench';
 const ref = (v: number) => `local:bench/v${v}`;
@@ -77,15 +84,32 @@ async function seed(target: Target): Promise<void> {
 }
 
 /**
- * The rotation loop the worker runs, minus crypto: scan a page of the old ref by keyset, write
- * it back with one CAS batch, and fetch the next page while that write is in flight (the write
- * moves rows off the old ref, so it cannot change what the next page, after the last id, holds).
+ * The rotation loop the worker runs, minus crypto: scan a page of the old ref by keyset and
+ * write it back with one CAS batch, while the next page is already being fetched. With `depth`
+ * above 1, up to that many CAS batches are in flight at once (on separate connections). Pages
+ * are disjoint id ranges and a CAS only moves rows off the old ref, so in-flight writes never
+ * change what a later page (after the last id) holds.
  */
-async function rewrite(store: DekStore, from: string, to: string, limit: number): Promise<number> {
+async function rewrite(
+  store: DekStore,
+  from: string,
+  to: string,
+  limit: number,
+  depth = 1,
+): Promise<number> {
   const query = { kekName: KEK, kekRefs: [from], limit };
-  let page = await store.scan(query);
+  const inFlight = new Set<Promise<void>>();
   let updated = 0;
-  while (page.length > 0) {
+  let next: Promise<DekRecord[]> | undefined = store.scan(query);
+  while (next !== undefined) {
+    const page: DekRecord[] = await next;
+    const last = page[page.length - 1];
+    next =
+      page.length < limit || last === undefined
+        ? undefined
+        : store.scan({ ...query, after: last.id });
+    if (page.length === 0) break;
+
     const swaps = page.map((r) => ({
       id: r.id,
       expectedRevision: r.revision,
@@ -93,14 +117,14 @@ async function rewrite(store: DekStore, from: string, to: string, limit: number)
       kekRef: to,
       wrapped: flip(r.wrapped),
     }));
-    const after = (page[page.length - 1] as { id: string }).id;
-    const [result, next] = await Promise.all([
-      store.compareAndSwap(swaps),
-      page.length < limit ? Promise.resolve([]) : store.scan({ ...query, after }),
-    ]);
-    updated += result.updated.length;
-    page = next;
+    const write: Promise<void> = store.compareAndSwap(swaps).then((result) => {
+      updated += result.updated.length;
+      inFlight.delete(write);
+    });
+    inFlight.add(write);
+    if (inFlight.size >= depth) await Promise.race(inFlight);
   }
+  await Promise.all(inFlight);
   return updated;
 }
 
@@ -119,29 +143,27 @@ async function measure(target: Target): Promise<Result[]> {
 
   results.push(await timed(db, 'raw server-side UPDATE', () => target.rawUpdate(ref(1), ref(2))));
   await target.settle();
-  results.push(
-    await timed(db, 'store scan+CAS, batch 1000', () =>
-      rewrite(target.store, ref(2), ref(3), 1000),
-    ),
-  );
-  await target.settle();
-  results.push(
-    await timed(db, 'store scan+CAS, batch 5000', () =>
-      rewrite(target.store, ref(3), ref(4), 5000),
-    ),
-  );
-  await target.settle();
+  const passes: [string, number, number][] = [
+    ['store scan+CAS, batch 1000', 1000, 1],
+    ['store scan+CAS, batch 5000', 5000, 1],
+    ['store, batch 1000, 2 CAS in flight', 1000, 2],
+  ];
+  let v = 2;
+  for (const [method, limit, depth] of passes) {
+    const [from, to] = [ref(v), ref(++v)];
+    results.push(await timed(db, method, () => rewrite(target.store, from, to, limit, depth)));
+    await target.settle();
+  }
 
-  const ids = (await target.store.scan({ kekName: KEK, kekRefs: [ref(4)], limit: NAIVE_ROWS })).map(
-    (r) => r.id,
-  );
+  const page = await target.store.scan({ kekName: KEK, kekRefs: [ref(v)], limit: NAIVE_ROWS });
+  const ids = page.map((r) => r.id);
   results.push(
     await timed(db, 'naive SELECT+UPDATE per row', async () => {
-      await target.naive(ids, ref(4), ref(5));
+      await target.naive(ids, ref(v), ref(v + 1));
       return ids.length;
     }),
   );
-  for (const r of results.slice(0, 3)) {
+  for (const r of results.slice(0, -1)) {
     if (r.rows !== ROWS) throw new Error(`${db} ${r.method}: rewrote ${r.rows} of ${ROWS} rows`);
   }
   return results;
@@ -298,11 +320,11 @@ function report(results: readonly Result[]): void {
   const naive = results.find((r) => r.method.startsWith('naive')) as Result;
   console.log(`\n${raw.db}: ${fmt(ROWS)} rows, naive loop on ${fmt(naive.rows)}`);
   console.log(
-    'method                        |      rows | seconds |    rows/s | vs raw | vs naive',
+    'method                             |      rows | seconds |    rows/s | vs raw | vs naive',
   );
   for (const r of results) {
     console.log(
-      `${r.method.padEnd(29)} | ${fmt(r.rows).padStart(9)} | ${r.seconds.toFixed(2).padStart(7)} | ` +
+      `${r.method.padEnd(34)} | ${fmt(r.rows).padStart(9)} | ${r.seconds.toFixed(2).padStart(7)} | ` +
         `${fmt(rate(r)).padStart(9)} | ${(rate(r) / rate(raw)).toFixed(2).padStart(5)}x | ` +
         `${(rate(r) / rate(naive)).toFixed(1).padStart(7)}x`,
     );

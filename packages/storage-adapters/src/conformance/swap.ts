@@ -86,6 +86,25 @@ export function swapTests(ctx: HarnessContext): void {
     expect((await mustGet(ctx.store, record.id)).revision).toBe(2);
   });
 
+  it('keeps quotes, backslashes, commas and braces in scopes and refs exact', async () => {
+    const tricky = 'local:a"b\\c,{d} e\'f';
+    const deks = newDeks(3, (i) => ({ scope: `s"\\,{${i}}`, kekRef: tricky }));
+    await insertAll(ctx.harness, deks);
+    const page = await ctx.store.scan({ kekName: 'pii', kekRefs: [tricky, 'x:"'], limit: 10 });
+
+    const result = await ctx.store.compareAndSwap(
+      page.map((r) => swapOf(r, `${tricky}2`, utf8('n'))),
+    );
+
+    expect(page).toHaveLength(3);
+    expect(result.updated).toHaveLength(3);
+    for (const d of deks) {
+      const r = await mustGet(ctx.store, d.id);
+      expect([r.scope, r.kekRef]).toEqual([d.scope, `${tricky}2`]);
+    }
+    expect(await ctx.store.findByScope('s"\\,{1}')).toHaveLength(1);
+  });
+
   it('moves swapped rows out of scans and counts of their old ref', async () => {
     const deks = newDeks(20);
     await insertAll(ctx.harness, deks);

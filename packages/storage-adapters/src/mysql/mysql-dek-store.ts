@@ -14,6 +14,7 @@ import {
   InputError,
   type KekName,
   type NewDekRecord,
+  StoreUnavailableError,
 } from '@rekey/crypto-core';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 
@@ -90,7 +91,10 @@ export class MysqlDekStore implements DekStore {
     const table = this.#table;
     const lock = `rekey:${table}`;
     await this.#withConnection(async (conn) => {
-      await conn.query('SELECT GET_LOCK(?, 60)', [lock]);
+      const [got] = await conn.query('SELECT GET_LOCK(?, 60) AS got', [lock]);
+      if ((got as { got: number | null }[])[0]?.got !== 1) {
+        throw new StoreUnavailableError(`mysql store busy: no migration lock on ${table}`);
+      }
       try {
         await conn.query(mysqlVersionTable(table));
         const [rows] = await conn.query(
@@ -269,12 +273,16 @@ export class MysqlDekStore implements DekStore {
     } catch (error) {
       throw toRekeyError(error);
     }
+    let broken = false;
     try {
       return await work(conn);
     } catch (error) {
+      // A connection that failed at the protocol level must not go back into the pool.
+      broken = (error as { fatal?: unknown } | null)?.fatal === true;
       throw toRekeyError(error);
     } finally {
-      conn.release();
+      if (broken) conn.destroy();
+      else conn.release();
     }
   }
 
