@@ -47,8 +47,11 @@ export const UNLIMITED_PACER: RequestPacer = {
 let grantCounter = 0;
 
 /**
- * A pacer allowing `perSecond` requests in any window of `windowMs` (default 1,050 ms: the
- * extra 50 ms absorbs the spread between a grant and its requests reaching the provider).
+ * A pacer allowing about `perSecond` requests in any window of `windowMs` (default 1,050 ms;
+ * the extra 50 ms absorbs the spread between a grant and its requests reaching the provider).
+ * A reserve of 2% + 5 requests per window is left for calls that cannot be paced ahead (a
+ * provider resolving a key once before its first rewrap), so the rate the provider measures
+ * over any second stays within `perSecond`. A saturated pacer delivers about 0.91-0.93 x `perSecond`.
  */
 export function redisRequestPacer(
   redis: Redis,
@@ -56,7 +59,7 @@ export function redisRequestPacer(
   perSecond: number,
   windowMs = 1_050,
 ): RequestPacer {
-  const limit = Math.max(1, Math.floor(perSecond));
+  const limit = Math.max(1, Math.floor(perSecond) - Math.ceil(perSecond * 0.02) - 5);
   // Small grants keep the requests of one grant close together in time.
   const grantSize = Math.max(1, Math.min(limit, Math.ceil(limit / 50)));
   const member = `${process.pid}.${Math.random().toString(36).slice(2)}`;

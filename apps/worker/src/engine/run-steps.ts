@@ -8,6 +8,7 @@ import { hasErrorCode, type KekProvider } from '@rekey/crypto-core';
 import type { RunRecord } from '../control/control-store.ts';
 import { databaseOf, type EngineContext, kekOf } from './engine-context.ts';
 import type { PrepareJob, RunStepJob } from './job-names.ts';
+import { pacedProvider } from './paced-provider.ts';
 
 /** DEKs on the target unwrapped per database by verify, as a sample. */
 const VERIFY_SAMPLE = 5;
@@ -16,7 +17,7 @@ const VERIFY_SAMPLE = 5;
 export async function prepareRun(ctx: EngineContext, job: PrepareJob): Promise<void> {
   let run = await ctx.control.getRun(job.runId);
   if (run === undefined || run.phase !== 'preparing') return;
-  const { provider } = kekOf(ctx, run.kekName);
+  const provider = pacedProvider(kekOf(ctx, run.kekName).provider, ctx.pacer(run.kekName));
 
   if (run.targetRef === null) {
     const target = await rotateOnce(ctx, run, provider);
@@ -98,7 +99,7 @@ async function primaryOrNone(provider: KekProvider, kekName: string): Promise<st
 export async function verifyRun(ctx: EngineContext, job: RunStepJob): Promise<void> {
   const run = await ctx.control.getRun(job.runId);
   if (run === undefined || run.phase !== 'verifying' || run.sweep !== job.sweep) return;
-  const { provider } = kekOf(ctx, run.kekName);
+  const provider = pacedProvider(kekOf(ctx, run.kekName).provider, ctx.pacer(run.kekName));
   const target = run.targetRef as string;
 
   const behind: string[] = [];
@@ -230,7 +231,7 @@ export async function retireRun(ctx: EngineContext, job: RunStepJob): Promise<vo
   const run = await ctx.control.getRun(job.runId);
   if (run === undefined || run.phase !== 'completed' || run.retiredAt !== null) return;
   if (run.retireAt === null || run.retireAt.getTime() > Date.now()) return;
-  const { provider } = kekOf(ctx, run.kekName);
+  const provider = pacedProvider(kekOf(ctx, run.kekName).provider, ctx.pacer(run.kekName));
   const versions = await provider.describe(run.kekName);
   const primary = await provider.primary(run.kekName);
   for (const v of versions) {
