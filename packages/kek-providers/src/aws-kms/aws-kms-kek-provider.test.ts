@@ -126,6 +126,18 @@ describe('AwsKmsKekProvider against the KMS emulator', () => {
     expect(tags.Tags).toContainEqual({ TagKey: 'rekey:kek-version', TagValue: '3' });
   });
 
+  it('serialises concurrent rotations of one provider into consecutive versions', async () => {
+    const p = provider();
+    const kekName = `kms-${toHex(randomBytes(5))}`;
+
+    const rotated = await Promise.all([1, 2, 3].map(() => p.rotate(kekName)));
+    const versions = await provider().describe(kekName);
+
+    expect(versions.map((v) => v.ref)).toEqual(rotated.map((v) => v.ref));
+    expect(versions.map((v) => v.state)).toEqual(['active', 'active', 'primary']);
+    expect(await p.primary(kekName)).toBe(rotated[2]?.ref);
+  });
+
   it('disables with DisableKey and never schedules deletion', async () => {
     const p = provider();
     const binding = await newKek(p);

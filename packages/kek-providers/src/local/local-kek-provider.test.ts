@@ -95,6 +95,21 @@ describe('LocalKekProvider keyring file', () => {
     expect(toHex(await reader.unwrap(wrapped, binding))).toBe(toHex(dek));
   });
 
+  it('serialises concurrent rotations so that no new version is lost', async () => {
+    const provider = await LocalKekProvider.open({ path });
+
+    const refs = await Promise.all([1, 2, 3, 4].map(() => provider.rotate('pii')));
+    const reopened = await LocalKekProvider.open({ path });
+
+    expect(refs.map((v) => v.ref).sort()).toEqual([1, 2, 3, 4].map((n) => `local:pii/v${n}`));
+    expect((await reopened.describe('pii')).map((v) => v.state)).toEqual([
+      'active',
+      'active',
+      'active',
+      'primary',
+    ]);
+  });
+
   it('leaves the old keyring intact when a rotate crashes before the rename', async () => {
     await (await LocalKekProvider.open({ path })).rotate('pii');
     const before = await readFile(path, 'utf8');
