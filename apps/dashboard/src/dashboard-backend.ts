@@ -1,0 +1,68 @@
+/**
+ * What the dashboard reads and drives: the control store, the KEK providers and DEK stores of the
+ * worker configuration, the engine's queues and its live progress events. The Node and Deno
+ * entries build one from the worker configuration (`openBackend`); tests build one from real
+ * servers with their own prefixes.
+ */
+import type { DekStore, KekProvider } from '@rekey/crypto-core';
+import type { ScheduleConfig } from '@rekey/worker/config';
+import type { ControlStore, RunRecord } from '@rekey/worker/control';
+import type { RotationRequest } from '@rekey/worker/engine';
+import type { Queue } from 'bullmq';
+
+/** A KEK name as the dashboard shows it. */
+export interface DashboardKek {
+  readonly name: string;
+  /** The provider plugin name from the configuration (`local`, `aws-kms`, ...). */
+  readonly providerName: string;
+  readonly provider: KekProvider;
+  readonly schedule: ScheduleConfig | undefined;
+  readonly retireAfterMs: number | undefined;
+}
+
+/** A managed database as the dashboard shows it. */
+export interface DashboardDatabase {
+  readonly name: string;
+  readonly store: DekStore;
+}
+
+/** One live event of the engine, as read from the Redis events stream. */
+export interface EngineEvent {
+  /** The Redis stream id, e.g. `1764772800000-0`. */
+  readonly streamId: string;
+  readonly runId: string;
+  readonly type: string;
+}
+
+/** Live engine events: a reader of the events stream. */
+export interface EngineEventSource {
+  /** Calls `listener` for every new event until the returned function is called. */
+  subscribe(listener: (event: EngineEvent) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** Queue operations of the engine that the run actions use. */
+export interface EngineQueueAccess {
+  /** Every queue of the engine (control and one batch queue per database), for bull-board. */
+  all(): Queue[];
+  /** The batch queue of one database. */
+  batch(database: string): Queue;
+  /** The control queue (scheduled rotations live there). */
+  control(): Queue;
+}
+
+/** Everything the dashboard needs. */
+export interface DashboardBackend {
+  readonly control: ControlStore;
+  readonly keks: readonly DashboardKek[];
+  readonly databases: readonly DashboardDatabase[];
+  readonly queues: EngineQueueAccess;
+  readonly events: EngineEventSource;
+  /** Starts a run or joins the active one, through the worker engine. */
+  trigger(request: RotationRequest): Promise<{ run: RunRecord; joined: boolean }>;
+  /** Re-enqueues the work of a run according to its phase (after a resume). */
+  requeue(run: RunRecord): Promise<void>;
+  /** True when Redis and the control store answer. */
+  ping(): Promise<{ redis: boolean; control: boolean }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,136 @@
+/**
+ * Builds the dashboard backend from the worker configuration: the same control store, KEK
+ * providers, DEK stores and Redis prefix as the workers, so the dashboard sees what they do.
+ */
+
+import { revealed, type WorkerConfig } from '@rekey/worker/config';
+import type { ControlStore } from '@rekey/worker/control';
+import { openControlStore } from '@rekey/worker/control';
+import {
+  batchQueueName,
+  CONTROL_QUEUE,
+  EngineQueues,
+  resumeRun,
+  triggerRotation,
+} from '@rekey/worker/engine';
+import { openDekStore, openKekProvider } from '@rekey/worker/plugins';
+import type { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type {
+  DashboardBackend,
+  DashboardDatabase,
+  DashboardKek,
+  EngineQueueAccess,
+} from './dashboard-backend.ts';
+import { redisEventSource } from './redis-event-source.ts';
+
+/** The parts a backend is assembled from; `openBackend` opens them from a configuration. */
+export interface BackendParts {
+  readonly redis: Redis;
+  /** A second connection for the blocking event reader. */
+  readonly eventsRedis: Redis;
+  readonly prefix: string;
+  readonly control: ControlStore;
+  readonly keks: readonly DashboardKek[];
+  readonly databases: readonly DashboardDatabase[];
+  /** Called by `close()` after the parts the backend owns are closed. */
+  readonly onClose?: () => Promise<void>;
+}
+
+/** Assembles a backend from opened parts; `close()` closes Redis, queues and the control store. */
+export function assembleBackend(parts: BackendParts): DashboardBackend {
+  const engineQueues = new EngineQueues(parts.redis, parts.prefix);
+  const queues: EngineQueueAccess = {
+    control: () => engineQueues.queue(CONTROL_QUEUE),
+    batch: (database) => engineQueues.queue(batchQueueName(database)),
+    all: (): Queue[] => [
+      engineQueues.queue(CONTROL_QUEUE),
+      ...parts.databases.map((d) => engineQueues.queue(batchQueueName(d.name))),
+    ],
+  };
+  const events = redisEventSource(parts.eventsRedis, parts.prefix);
+  const ctx = { control: parts.control, queues: engineQueues };
+  return {
+    control: parts.control,
+    keks: parts.keks,
+    databases: parts.databases,
+    queues,
+    events,
+    trigger: (request) => triggerRotation(ctx, request),
+    requeue: (run) => resumeRun(ctx, run),
+    async ping() {
+      const redis = await parts.redis.ping().then(
+        (r) => r === 'PONG',
+        () => false,
+      );
+      const control = await parts.control.listRuns({ limit: 1 }).then(
+        () => true,
+        () => false,
+      );
+      return { redis, control };
+    },
+    async close() {
+      await events.close();
+      await engineQueues.close();
+      await parts.control.close();
+      parts.redis.disconnect();
+      await parts.onClose?.();
+    },
+  };
+}
+
+/**
+ * Opens everything the worker configuration names and assembles the backend.
+ *
+ * @throws {ConfigError} when a plugin cannot be loaded; opened parts are closed again.
+ */
+export async function openBackend(config: WorkerConfig): Promise<DashboardBackend> {
+  const closers: (() => Promise<unknown>)[] = [];
+  try {
+    const url = revealed(config.redis.url);
+    const redis = new Redis(url, { maxRetriesPerRequest: null });
+    const eventsRedis = new Redis(url, { maxRetriesPerRequest: null });
+    closers.push(async () => {
+      redis.disconnect();
+      eventsRedis.disconnect();
+    });
+    const control = await openControlStore(config.control);
+    closers.push(() => control.close());
+    const keks: DashboardKek[] = [];
+    for (const kek of config.keks) {
+      const provider = await openKekProvider(kek, config.baseDir);
+      closers.push(async () => provider.close?.());
+      keks.push({
+        name: kek.name,
+        providerName: kek.provider,
+        provider,
+        schedule: kek.schedule,
+        retireAfterMs: kek.retireAfterMs,
+      });
+    }
+    const databases: DashboardDatabase[] = [];
+    const storeClosers: (() => Promise<unknown>)[] = [];
+    for (const db of config.databases) {
+      // The dashboard only reads counts: the workers migrate the tables.
+      const opened = await openDekStore(db, false);
+      storeClosers.push(() => opened.close());
+      closers.push(() => opened.close());
+      databases.push({ name: db.name, store: opened.store });
+    }
+    const providerClosers = keks.map((k) => async () => k.provider.close?.());
+    return assembleBackend({
+      redis,
+      eventsRedis,
+      prefix: config.redis.prefix,
+      control,
+      keks,
+      databases,
+      onClose: async () => {
+        for (const close of [...storeClosers, ...providerClosers]) await close().catch(() => {});
+      },
+    });
+  } catch (error) {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    throw error;
+  }
+}
