@@ -33,7 +33,7 @@ export function checkBinding(binding: DekBinding): void {
 }
 
 /** KEK names every provider accepts: they become file keys, HKDF info and KMS alias parts. */
-const KEK_NAME = /^[A-Za-z0-9_-]{1,128}$/;
+export const KEK_NAME: RegExp = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**
  * Throws unless `kekName` is 1 to 128 characters of `A-Z a-z 0-9 _ -`.

@@ -14,13 +14,13 @@
  */
 import { ConfigError, fromBase64Url, type KekVersionState, toBase64Url } from '@rekey/crypto-core';
 
+import { KEK_NAME } from './_checks.ts';
 import type { KeyringEntry, KeyringModel } from './_keyring-model.ts';
 
 /** Which kind of version a keyring holds: key material (`local`) or labels (`platform-secret`). */
 export type KeyringKind = 'key' | 'label';
 
 const SCHEMA_VERSION = 1;
-const KEK_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 /** Labels become part of refs and HKDF info: no `/`, no spaces. */
 export const LABEL: RegExp = /^[A-Za-z0-9._-]{1,64}$/;
 const STATES: readonly KekVersionState[] = ['primary', 'active', 'disabled'];
