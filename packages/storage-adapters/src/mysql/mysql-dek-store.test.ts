@@ -73,6 +73,40 @@ describe('MysqlDekStore', () => {
     }
   });
 
+  it('maps a connection the server kills mid-query to a retryable StoreUnavailableError', async () => {
+    const table = `rekey_deks_mykill_${Math.random().toString(16).slice(2, 10)}`;
+    const pool = connect();
+    const admin = await mysql.createConnection(CONNECTION);
+    const store = new MysqlDekStore(pool, { table });
+    try {
+      await store.migrate();
+      // Hold the table so the store's query waits, then kill its connection.
+      await admin.query(`LOCK TABLES \`${table}\` WRITE`);
+      const pending = store.countByRef().catch((e: unknown) => e);
+      for (let waited = 0; waited < 200; waited++) {
+        const [rows] = await admin.query(
+          `SELECT id FROM information_schema.processlist WHERE info LIKE ? AND id <> CONNECTION_ID()`,
+          [`%FROM \`${table}\` GROUP BY%`],
+        );
+        const id = (rows as { id: number }[])[0]?.id;
+        if (id !== undefined) {
+          await admin.query('KILL CONNECTION ?', [id]);
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      const error = await pending;
+      await admin.query('UNLOCK TABLES');
+
+      expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true });
+      expect(await store.countByRef()).toEqual([]);
+    } finally {
+      await admin.end();
+      await pool.end();
+      await dropTable(table);
+    }
+  });
+
   it('reports an unreachable server as StoreUnavailableError without the connection details', async () => {
     const pool = mysql.createPool({ ...CONNECTION, port: 1, password: 'hunter2' });
     const store = new MysqlDekStore(pool, { table: 'rekey_deks_unreachable' });

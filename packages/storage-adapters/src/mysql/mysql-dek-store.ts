@@ -16,7 +16,7 @@ import {
   type NewDekRecord,
   StoreUnavailableError,
 } from '@rekey/crypto-core';
-import type { Pool, PoolConnection } from 'mysql2/promise';
+import type { Pool } from 'mysql2/promise';
 
 import { bytesToId, idToBytes } from '../id-bytes.ts';
 import {
@@ -30,8 +30,9 @@ import {
   MAX_BATCH,
   MAX_SCOPE_LENGTH,
 } from '../validation.ts';
-import { DEADLOCK, mysqlErrorCode, toRekeyError } from './mysql-errors.ts';
+import { toRekeyError } from './mysql-errors.ts';
 import { MYSQL_MIGRATIONS, mysqlVersionTable, quote } from './mysql-schema.ts';
+import { bySize, inTransaction, withConnection } from './mysql-session.ts';
 import { type MysqlStatements, mysqlStatements, UTC_NOW } from './mysql-sql.ts';
 
 /** Options of {@link MysqlDekStore}. */
@@ -50,10 +51,6 @@ interface Row {
   created_ms: number | string;
   rotated_ms: number | string | null;
 }
-
-/** One write statement carries at most this many bytes of values (below max_allowed_packet). */
-const MAX_STATEMENT_BYTES = 4 << 20;
-const RETRIES = 5;
 
 /**
  * Wrapped DEKs in a MySQL 8 or MariaDB 10.11 InnoDB table (`id BINARY(16)`, see mysql-schema.ts).
@@ -90,7 +87,7 @@ export class MysqlDekStore implements DekStore {
   async migrate(): Promise<void> {
     const table = this.#table;
     const lock = `rekey:${table}`;
-    await this.#withConnection(async (conn) => {
+    await withConnection(this.#pool, async (conn) => {
       const [got] = await conn.query('SELECT GET_LOCK(?, 60) AS got', [lock]);
       if ((got as { got: number | null }[])[0]?.got !== 1) {
         throw new StoreUnavailableError(`mysql store busy: no migration lock on ${table}`);
@@ -138,7 +135,7 @@ export class MysqlDekStore implements DekStore {
     }
     for (const r of records) assertNewDek(r);
     if (records.length === 0) return;
-    await this.#transaction(async (conn) => {
+    await inTransaction(this.#pool, async (conn) => {
       for (const chunk of bySize(records.map(insertRow))) {
         await conn.query(this.#q.insert, [chunk]);
       }
@@ -218,7 +215,7 @@ export class MysqlDekStore implements DekStore {
     assertSwaps(swaps);
     if (swaps.length === 0) return { updated: [], conflicted: [] };
 
-    const won = await this.#transaction(async (conn) => {
+    const won = await inTransaction(this.#pool, async (conn) => {
       const [locked] = await conn.query(this.#q.lockForSwap, [swaps.map((s) => idToBytes(s.id))]);
       const current = new Map<string, { revision: number; kek_ref: string }>();
       for (const r of locked as { id: Uint8Array; revision: number; kek_ref: string }[]) {
@@ -265,71 +262,10 @@ export class MysqlDekStore implements DekStore {
       throw toRekeyError(error, dekId);
     }
   }
-
-  async #withConnection<T>(work: (conn: PoolConnection) => Promise<T>): Promise<T> {
-    let conn: PoolConnection;
-    try {
-      conn = await this.#pool.getConnection();
-    } catch (error) {
-      throw toRekeyError(error);
-    }
-    let broken = false;
-    try {
-      return await work(conn);
-    } catch (error) {
-      // A connection that failed at the protocol level must not go back into the pool.
-      broken = (error as { fatal?: unknown } | null)?.fatal === true;
-      throw toRekeyError(error);
-    } finally {
-      if (broken) conn.destroy();
-      else conn.release();
-    }
-  }
-
-  /** Runs `work` in a transaction on one connection, again after a deadlock. */
-  async #transaction<T>(work: (conn: PoolConnection) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#withConnection(async (conn) => {
-          await conn.query('START TRANSACTION');
-          try {
-            const result = await work(conn);
-            await conn.query('COMMIT');
-            return result;
-          } catch (error) {
-            await conn.query('ROLLBACK').catch(() => {});
-            throw error;
-          }
-        });
-      } catch (error) {
-        const cause = (error as { cause?: unknown }).cause ?? error;
-        if (mysqlErrorCode(cause) === DEADLOCK && attempt < RETRIES) continue;
-        throw error;
-      }
-    }
-  }
 }
 
 function insertRow(r: NewDekRecord): unknown[] {
   return [idToBytes(r.id), r.scope, r.kekName, r.kekRef, r.wrapped, UTC_NOW];
-}
-
-/** Splits value rows into chunks whose SQL text stays below MAX_STATEMENT_BYTES. */
-function* bySize(rows: readonly unknown[][]): Generator<unknown[][]> {
-  let chunk: unknown[][] = [];
-  let size = 0;
-  for (const row of rows) {
-    let bytes = 64;
-    for (const v of row) bytes += v instanceof Uint8Array ? 2 * v.length : String(v).length * 4;
-    if (chunk.length > 0 && size + bytes > MAX_STATEMENT_BYTES) {
-      yield chunk;
-      chunk = [];
-      size = 0;
-    }
-    chunk.push(row);
-    size += bytes;
-  }
-  if (chunk.length > 0) yield chunk;
 }
 
 function toRecord(row: Row): DekRecord {

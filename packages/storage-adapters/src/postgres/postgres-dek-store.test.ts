@@ -74,6 +74,38 @@ describe('PostgresDekStore', () => {
     return sql.end();
   });
 
+  it('maps a backend the server terminates mid-query to a retryable StoreUnavailableError', async () => {
+    const table = `rekey_deks_pgkill_${Math.random().toString(16).slice(2, 10)}`;
+    const app = `rekey-kill-${table}`;
+    const sql = postgres({ ...CONNECTION, max: 1, connection: { application_name: app } });
+    const admin = connect();
+    const store = new PostgresDekStore(sql, { table });
+    try {
+      await store.migrate();
+      // Hold the table so the store's query waits on the lock, then terminate its backend.
+      const holder = await admin.reserve();
+      await holder`BEGIN`;
+      await holder.unsafe(`LOCK TABLE "${table}" IN ACCESS EXCLUSIVE MODE`);
+      const pending = store.countByRef().catch((e: unknown) => e);
+      for (let waited = 0; waited < 200; waited++) {
+        const [row] = await admin`SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity
+          WHERE application_name = ${app} AND wait_event_type = 'Lock'`;
+        if (row?.done === true) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      const error = await pending;
+      await holder`ROLLBACK`;
+      holder.release();
+
+      expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true });
+    } finally {
+      // NOTE: postgres.js 3.4 never settles a graceful end() after its backend was terminated.
+      await sql.end({ timeout: 0 });
+      await admin.end();
+      await dropTable(table);
+    }
+  });
+
   it('reports an unreachable server as StoreUnavailableError without the connection details', async () => {
     const sql = postgres({ ...CONNECTION, port: 1, password: 'hunter2', connect_timeout: 2 });
     const store = new PostgresDekStore(sql, { table: 'rekey_deks_unreachable' });

@@ -16,7 +16,7 @@ import {
   type NewDekRecord,
 } from '@rekey/crypto-core';
 
-import { bytesToId, idToBytes } from '../id-bytes.ts';
+import { idToBytes } from '../id-bytes.ts';
 import {
   assertIds,
   assertNewDek,
@@ -34,6 +34,7 @@ import {
   type SqliteValue,
   toRekeyError,
 } from './sqlite-database.ts';
+import { COLUMNS, newRecord, type Row, toRecord } from './sqlite-rows.ts';
 import { quoteSqlite, SQLITE_MIGRATIONS, sqliteVersionTable } from './sqlite-schema.ts';
 
 /** Options of {@link SqliteDekStore}. */
@@ -41,19 +42,6 @@ export interface SqliteDekStoreOptions {
   /** Table name, `[a-z_][a-z0-9_]*`, at most 48 characters. Default `rekey_deks`. */
   readonly table?: string;
 }
-
-interface Row {
-  id: Uint8Array;
-  scope: string;
-  kek_name: string;
-  kek_ref: string;
-  wrapped: Uint8Array;
-  revision: number;
-  created_at: number;
-  rotated_at: number | null;
-}
-
-const COLUMNS = 'id, scope, kek_name, kek_ref, wrapped, revision, created_at, rotated_at';
 
 /**
  * Wrapped DEKs in a SQLite table (`id` a 16-byte BLOB, see sqlite-schema.ts). Open the database
@@ -117,7 +105,7 @@ export class SqliteDekStore implements DekStore {
     assertNewDek(record);
     const createdAt = this.#nowMicros();
     this.#guard(() => this.#insertRow(record, createdAt), record.id);
-    return { ...pick(record), revision: 1, createdAt: fromMicros(createdAt), rotatedAt: null };
+    return newRecord(record, createdAt);
   }
 
   /**
@@ -320,31 +308,4 @@ export class SqliteDekStore implements DekStore {
       throw toRekeyError(error);
     }
   }
-}
-
-function pick(r: NewDekRecord): Omit<NewDekRecord, 'wrapped'> & { wrapped: Uint8Array } {
-  return {
-    id: r.id,
-    scope: r.scope,
-    kekName: r.kekName,
-    kekRef: r.kekRef,
-    wrapped: new Uint8Array(r.wrapped),
-  };
-}
-
-function toRecord(row: Row): DekRecord {
-  return {
-    id: bytesToId(row.id),
-    scope: row.scope,
-    kekName: row.kek_name,
-    kekRef: row.kek_ref,
-    wrapped: new Uint8Array(row.wrapped),
-    revision: Number(row.revision),
-    createdAt: fromMicros(row.created_at),
-    rotatedAt: row.rotated_at === null ? null : fromMicros(row.rotated_at),
-  };
-}
-
-function fromMicros(micros: number): Date {
-  return new Date(Math.floor(Number(micros) / 1000));
 }
