@@ -61,7 +61,7 @@ export function mysqlStatements(table: string): MysqlStatements {
     countByName: `SELECT CONVERT(kek_name USING utf8mb4) AS kek_name,
       CONVERT(kek_ref USING utf8mb4) AS kek_ref, COUNT(*) AS count
       FROM ${t} WHERE kek_name = ? GROUP BY ${t}.kek_ref ORDER BY ${t}.kek_ref`,
-    scan: (refs, after, until) => scanText(t, refs, after, until),
+    scan: (refs, after, until) => scanText(table, refs, after, until),
   };
 }
 
@@ -73,9 +73,11 @@ export function mysqlStatements(table: string): MysqlStatements {
  *
  * Parameters per branch: kek_name, kek_ref, [after], [until], limit; then the outer limit.
  */
-function scanText(t: string, refs: number, after: boolean, until: boolean): string {
+function scanText(table: string, refs: number, after: boolean, until: boolean): string {
   const bounds = `${after ? ' AND id > ?' : ''}${until ? ' AND id <= ?' : ''}`;
-  const branch = `SELECT ${COLUMNS} FROM ${t}
+  // FORCE INDEX: left alone, the optimizer may walk the primary key in id order and filter by
+  // ref (it did for UNION branches in testing), which reads every later row of other refs.
+  const branch = `SELECT ${COLUMNS} FROM ${quote(table)} FORCE INDEX (${quote(`${table}_ref_idx`)})
     WHERE kek_name = ? AND kek_ref = ?${bounds} ORDER BY id LIMIT ?`;
   if (refs === 1) return branch;
   return `${Array.from({ length: refs }, () => `(${branch})`).join(' UNION ALL ')}
