@@ -10,7 +10,8 @@
  * - naive: SELECT + UPDATE per row in autocommit, on a subset of the rows.
  *
  * Sizes: REKEY_BENCH_ROWS (default 20,000; 1,000,000 for the real run) and
- * REKEY_BENCH_NAIVE_ROWS (default 1,000; at most 10,000 and the table). REKEY_BENCH_DATABASES picks a
+ * REKEY_BENCH_NAIVE_ROWS (default 1,000; at most 10,000 and the table). REKEY_BENCH_REPEAT
+ * (default 1) runs the full passes in that many rounds and keeps each method's fastest. REKEY_BENCH_DATABASES picks a
  * subset (`postgres,mysql,sqlite`).
  */
 
@@ -33,6 +34,7 @@ import { SqliteDekStore, type SqliteValue } from '@rekey/storage-adapters/sqlite
 
 const ROWS = Number(process.env.REKEY_BENCH_ROWS ?? 20_000);
 const NAIVE_ROWS = Math.min(ROWS, 10_000, Number(process.env.REKEY_BENCH_NAIVE_ROWS ?? 1_000));
+const REPEAT = Math.max(1, Number(process.env.REKEY_BENCH_REPEAT ?? 1));
 const DATABASES = (process.env.REKEY_BENCH_DATABASES ?? 'postgres,mysql,sqlite').split(',');
 const KEK = 'bench';
 const ref = (v: number) => `local:bench/v${v}`;
@@ -141,31 +143,48 @@ async function measure(target: Target): Promise<Result[]> {
   await target.settle();
   const results: Result[] = [];
 
-  results.push(await timed(db, 'raw server-side UPDATE', () => target.rawUpdate(ref(1), ref(2))));
-  await target.settle();
+  // Each full pass moves every row from ref v to ref v+1. With REPEAT > 1 the passes run in
+  // rounds (raw, stores, raw, stores, ...) and each method keeps its fastest round, so a burst of
+  // load from other processes on the shared machine hurts no method more than another.
   const passes: [string, number, number][] = [
+    ['raw server-side UPDATE', 0, 0],
     ['store scan+CAS, batch 1000', 1000, 1],
     ['store scan+CAS, batch 5000', 5000, 1],
     ['store, batch 1000, 2 CAS in flight', 1000, 2],
   ];
-  let v = 2;
-  for (const [method, limit, depth] of passes) {
-    const [from, to] = [ref(v), ref(++v)];
-    results.push(await timed(db, method, () => rewrite(target.store, from, to, limit, depth)));
+  const best = new Map<string, Result>();
+  const keep = (result: Result) => {
+    const previous = best.get(result.method);
+    if (previous === undefined || result.seconds < previous.seconds)
+      best.set(result.method, result);
+  };
+  let v = 1;
+  for (let round = 0; round < REPEAT; round++) {
+    for (const [method, limit, depth] of passes) {
+      const [from, to] = [ref(v), ref(++v)];
+      const work =
+        limit === 0
+          ? () => target.rawUpdate(from, to)
+          : () => rewrite(target.store, from, to, limit, depth);
+      const result = await timed(db, method, work);
+      if (result.rows !== ROWS) throw new Error(`${db} ${method}: ${result.rows} of ${ROWS} rows`);
+      keep(result);
+      await target.settle();
+    }
+
+    // The naive loop rewrites a subset in place (same ref, new bytes, revision + 1), so the
+    // next round's full passes still find every row on one ref.
+    const page = await target.store.scan({ kekName: KEK, kekRefs: [ref(v)], limit: NAIVE_ROWS });
+    const ids = page.map((r) => r.id);
+    keep(
+      await timed(db, 'naive SELECT+UPDATE per row', async () => {
+        await target.naive(ids, ref(v), ref(v));
+        return ids.length;
+      }),
+    );
     await target.settle();
   }
-
-  const page = await target.store.scan({ kekName: KEK, kekRefs: [ref(v)], limit: NAIVE_ROWS });
-  const ids = page.map((r) => r.id);
-  results.push(
-    await timed(db, 'naive SELECT+UPDATE per row', async () => {
-      await target.naive(ids, ref(v), ref(v + 1));
-      return ids.length;
-    }),
-  );
-  for (const r of results.slice(0, -1)) {
-    if (r.rows !== ROWS) throw new Error(`${db} ${r.method}: rewrote ${r.rows} of ${ROWS} rows`);
-  }
+  results.push(...best.values());
   return results;
 }
 
@@ -318,7 +337,9 @@ function report(results: readonly Result[]): void {
   const fmt = (n: number) => Math.round(n).toLocaleString('en');
   const raw = results.find((r) => r.method.startsWith('raw')) as Result;
   const naive = results.find((r) => r.method.startsWith('naive')) as Result;
-  console.log(`\n${raw.db}: ${fmt(ROWS)} rows, naive loop on ${fmt(naive.rows)}`);
+  console.log(
+    `\n${raw.db}: ${fmt(ROWS)} rows, best of ${REPEAT}, naive loop on ${fmt(naive.rows)}`,
+  );
   console.log(
     'method                             |      rows | seconds |    rows/s | vs raw | vs naive',
   );
