@@ -52,9 +52,17 @@ export abstract class InProcessKekProvider implements KekProvider {
   #keys = new Map<KekRef, Promise<AesGcmKey>>();
   #changes: Promise<unknown> = Promise.resolve();
   #closed = false;
+  readonly #refreshMs: number;
+  #refreshedAt: number = Date.now();
+  #refreshing: Promise<void> | undefined;
 
-  protected constructor(model: KeyringModel) {
+  /**
+   * @param refreshMs - how often `wrap`, `primary` and `describe` re-read the stored keyring,
+   * so that a long-running process follows rotations made elsewhere (0: on every call).
+   */
+  protected constructor(model: KeyringModel, refreshMs = 30_000) {
     this.#model = model;
+    this.#refreshMs = refreshMs;
   }
 
   /** The 32 KEK bytes of a version. */
@@ -79,6 +87,7 @@ export abstract class InProcessKekProvider implements KekProvider {
     checkDek(dek);
     checkBinding(binding);
     this.#checkOpen();
+    if (target === undefined) await this.#refreshIfDue();
     const found =
       target === undefined ? this.#primary(binding.kekName) : await this.#locate(target);
     if (found.kekName !== binding.kekName) throw new KekRefError('KEK_REF_UNKNOWN', found.ref);
@@ -121,12 +130,14 @@ export abstract class InProcessKekProvider implements KekProvider {
    */
   async primary(kekName: KekName): Promise<KekRef> {
     this.#checkOpen();
+    await this.#refreshIfDue();
     return this.#primary(kekName).ref;
   }
 
   /** Every version of a KEK name, oldest first; empty when the name is unknown. */
   async describe(kekName: KekName): Promise<readonly KekVersion[]> {
     this.#checkOpen();
+    await this.#refreshIfDue();
     return (this.#model.get(kekName) ?? []).map((entry) => ({
       ref: this.#ref(kekName, entry.tag),
       kekName,
@@ -195,11 +206,31 @@ export abstract class InProcessKekProvider implements KekProvider {
       const model = (await this.reload()) ?? this.#model;
       const { next, result } = await apply(model);
       if (next !== undefined) await this.save(next);
-      this.#model = next ?? model;
+      this.#setModel(next ?? model);
       return result;
     });
     this.#changes = run.catch(() => undefined);
     return run;
+  }
+
+  /** Re-reads the stored keyring when `refreshMs` passed since it was last read. */
+  async #refreshIfDue(): Promise<void> {
+    if (Date.now() - this.#refreshedAt < this.#refreshMs) return;
+    // One read at a time, shared by every call that finds the keyring due.
+    this.#refreshing ??= this.reload()
+      .then((fresh) => {
+        if (fresh !== undefined && !this.#closed) this.#setModel(fresh);
+        else this.#refreshedAt = Date.now();
+      })
+      .finally(() => {
+        this.#refreshing = undefined;
+      });
+    await this.#refreshing;
+  }
+
+  #setModel(model: KeyringModel): void {
+    this.#model = model;
+    this.#refreshedAt = Date.now();
   }
 
   #ref(kekName: KekName, tag: string): KekRef {
@@ -217,7 +248,7 @@ export abstract class InProcessKekProvider implements KekProvider {
     let found = this.#find(this.#model, ref);
     if (found === undefined && this.#parse(ref) !== undefined) {
       const fresh = await this.reload();
-      if (fresh !== undefined) this.#model = fresh;
+      if (fresh !== undefined) this.#setModel(fresh);
       found = this.#find(this.#model, ref);
     }
     if (found === undefined) throw new KekRefError('KEK_REF_UNKNOWN', String(ref));

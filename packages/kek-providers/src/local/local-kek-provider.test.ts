@@ -110,6 +110,18 @@ describe('LocalKekProvider keyring file', () => {
     ]);
   });
 
+  it('follows rotations another process made once the refresh interval passed', async () => {
+    const writer = await LocalKekProvider.open({ path });
+    await writer.rotate('pii');
+    const reader = await LocalKekProvider.open({ path, refreshMs: 0 });
+    expect(await reader.primary('pii')).toBe('local:pii/v1');
+
+    await writer.rotate('pii');
+
+    expect(await reader.primary('pii')).toBe('local:pii/v2');
+    expect((await reader.wrap(randomBytes(32), binding)).kekRef).toBe('local:pii/v2');
+  });
+
   it('leaves the old keyring intact when a rotate crashes before the rename', async () => {
     await (await LocalKekProvider.open({ path })).rotate('pii');
     const before = await readFile(path, 'utf8');

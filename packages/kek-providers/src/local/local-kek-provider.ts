@@ -32,6 +32,11 @@ export interface LocalKekProviderOptions {
   readonly now?: () => Date;
   /** File system to use; defaults to `node:fs/promises`. Tests inject faults through it. */
   readonly fileSystem?: PrivateFileSystem;
+  /**
+   * How often the keyring is re-read so that this process follows rotations made by another
+   * (the rekey worker), in milliseconds. Default 30,000; 0 re-reads on every call.
+   */
+  readonly refreshMs?: number;
 }
 
 type Storage =
@@ -67,8 +72,8 @@ export class LocalKekProvider extends InProcessKekProvider {
   readonly #storage: Storage;
   readonly #now: () => Date;
 
-  private constructor(model: KeyringModel, storage: Storage, now: () => Date) {
-    super(model);
+  private constructor(model: KeyringModel, storage: Storage, now: () => Date, refreshMs?: number) {
+    super(model, refreshMs);
     this.#storage = storage;
     this.#now = now;
   }
@@ -96,7 +101,8 @@ export class LocalKekProvider extends InProcessKekProvider {
       await writePrivateFile(fs, options.path, text);
     }
     const model = parseKeyring(text, 'key', options.path);
-    return new LocalKekProvider(model, storage, options.now ?? (() => new Date()));
+    const now = options.now ?? (() => new Date());
+    return new LocalKekProvider(model, storage, now, options.refreshMs);
   }
 
   /**

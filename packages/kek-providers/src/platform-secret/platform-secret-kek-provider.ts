@@ -51,6 +51,8 @@ export interface PlatformSecretKekProviderOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** File system for the secret and state files; defaults to `node:fs/promises`. */
   readonly fileSystem?: PrivateFileSystem;
+  /** How often a state file is re-read to follow rotations made elsewhere. Default 30,000 ms. */
+  readonly refreshMs?: number;
 }
 
 type Storage =
@@ -83,8 +85,14 @@ export class PlatformSecretKekProvider extends InProcessKekProvider {
   readonly #storage: Storage;
   readonly #now: () => Date;
 
-  private constructor(model: KeyringModel, secret: Uint8Array, storage: Storage, now: () => Date) {
-    super(model);
+  private constructor(
+    model: KeyringModel,
+    secret: Uint8Array,
+    storage: Storage,
+    now: () => Date,
+    refreshMs?: number,
+  ) {
+    super(model, refreshMs);
     this.#secret = secret;
     this.#storage = storage;
     this.#now = now;
@@ -121,7 +129,7 @@ export class PlatformSecretKekProvider extends InProcessKekProvider {
       throw new ConfigError('"versions" expected { stateFile } or { keks }');
     }
     const secret = await loadSecret(options.secret, options.env ?? processEnv, fs);
-    return new PlatformSecretKekProvider(model, secret, storage, now);
+    return new PlatformSecretKekProvider(model, secret, storage, now, options.refreshMs);
   }
 
   protected material(kekName: KekName, entry: KeyringEntry): Promise<Uint8Array> {
