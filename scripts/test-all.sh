@@ -9,6 +9,7 @@ bash scripts/services.sh
 
 pnpm lint
 pnpm typecheck
+pnpm check:packages
 pnpm test
 pnpm test:deno
 bash scripts/test-runtimes.sh
