@@ -107,6 +107,37 @@ describe('MysqlDekStore', () => {
     }
   });
 
+  it('reads rows the same from a pool that returns arrays, nested tables and strings', async () => {
+    const table = `rekey_deks_myopts_${Math.random().toString(16).slice(2, 10)}`;
+    const pool = mysql.createPool({
+      ...CONNECTION,
+      rowsAsArray: true,
+      nestTables: true,
+      dateStrings: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+    });
+    const store = new MysqlDekStore(pool, { table });
+    try {
+      await store.migrate();
+      const dek = {
+        id: '00112233-4455-6677-8899-aabbccddeeff',
+        scope: 's',
+        kekName: 'pii',
+        kekRef: 'local:pii/v1',
+        wrapped: new Uint8Array([1, 2]),
+      };
+      const inserted = await store.insert(dek);
+
+      expect(await store.get(dek.id)).toEqual(inserted);
+      expect(inserted).toMatchObject({ id: dek.id, revision: 1, kekRef: 'local:pii/v1' });
+      expect(await store.countByRef()).toEqual([{ kekName: 'pii', kekRef: dek.kekRef, count: 1 }]);
+    } finally {
+      await pool.end();
+      await dropTable(table);
+    }
+  });
+
   it('reports an unreachable server as StoreUnavailableError without the connection details', async () => {
     const pool = mysql.createPool({ ...CONNECTION, port: 1, password: 'hunter2' });
     const store = new MysqlDekStore(pool, { table: 'rekey_deks_unreachable' });

@@ -16,7 +16,7 @@ import {
   type NewDekRecord,
   StoreUnavailableError,
 } from '@rekey/crypto-core';
-import type { Pool } from 'mysql2/promise';
+import type { Pool, QueryOptions } from 'mysql2/promise';
 
 import { bytesToId, idToBytes } from '../id-bytes.ts';
 import {
@@ -88,14 +88,14 @@ export class MysqlDekStore implements DekStore {
     const table = this.#table;
     const lock = `rekey:${table}`;
     await withConnection(this.#pool, async (conn) => {
-      const [got] = await conn.query('SELECT GET_LOCK(?, 60) AS got', [lock]);
+      const [got] = await conn.query(reading('SELECT GET_LOCK(?, 60) AS got'), [lock]);
       if ((got as { got: number | null }[])[0]?.got !== 1) {
         throw new StoreUnavailableError(`mysql store busy: no migration lock on ${table}`);
       }
       try {
         await conn.query(mysqlVersionTable(table));
         const [rows] = await conn.query(
-          `SELECT COALESCE(MAX(version), 0) AS version FROM ${quote(`${table}_schema`)}`,
+          reading(`SELECT COALESCE(MAX(version), 0) AS version FROM ${quote(`${table}_schema`)}`),
         );
         const current = Number((rows as { version: number }[])[0]?.version ?? 0);
         for (const m of MYSQL_MIGRATIONS) {
@@ -216,7 +216,8 @@ export class MysqlDekStore implements DekStore {
     if (swaps.length === 0) return { updated: [], conflicted: [] };
 
     const won = await inTransaction(this.#pool, async (conn) => {
-      const [locked] = await conn.query(this.#q.lockForSwap, [swaps.map((s) => idToBytes(s.id))]);
+      const ids = swaps.map((s) => idToBytes(s.id));
+      const [locked] = await conn.query(reading(this.#q.lockForSwap), [ids]);
       const current = new Map<string, { revision: number; kek_ref: string }>();
       for (const r of locked as { id: Uint8Array; revision: number; kek_ref: string }[]) {
         current.set(bytesToId(r.id), r);
@@ -256,12 +257,20 @@ export class MysqlDekStore implements DekStore {
 
   async #query<T>(text: string, params: unknown[], dekId?: string): Promise<T> {
     try {
-      const [result] = await this.#pool.query(text, params);
+      const [result] = await this.#pool.query(reading(text), params);
       return result as T;
     } catch (error) {
       throw toRekeyError(error, dekId);
     }
   }
+}
+
+/**
+ * Query options that pin how rows come back, whatever the pool was created with: objects keyed
+ * by column name, with the driver's standard type conversions.
+ */
+function reading(sql: string): QueryOptions {
+  return { sql, rowsAsArray: false, nestTables: false, typeCast: true };
 }
 
 function insertRow(r: NewDekRecord): unknown[] {

@@ -66,6 +66,15 @@ describe('PostgresDekStore', () => {
     }
   });
 
+  it('refuses a client that renames columns or transforms values', async () => {
+    const camel = postgres({ ...CONNECTION, transform: postgres.camel });
+    const values = postgres({ ...CONNECTION, transform: { value: (v: unknown) => v } });
+
+    expect(() => new PostgresDekStore(camel)).toThrow(/without `transform`/);
+    expect(() => new PostgresDekStore(values)).toThrow(/without `transform`/);
+    await Promise.all([camel.end(), values.end()]);
+  });
+
   it('refuses table names that are not plain lowercase identifiers', () => {
     const sql = connect();
     for (const table of ['', 'Deks', 'deks; drop table x', '1deks', 'x'.repeat(49)]) {

@@ -4,6 +4,7 @@
  */
 import {
   assertDekId,
+  ConfigError,
   type DekCount,
   type DekRecord,
   type DekScan,
@@ -78,10 +79,19 @@ export class PostgresDekStore implements DekStore {
   readonly #prepare: boolean;
   readonly #q: PostgresStatements;
 
-  /** @throws {InputError} for a malformed table name. */
+  /**
+   * @throws {InputError} for a malformed table name.
+   * @throws {ConfigError} when the client transforms columns, values or rows (`transform`): the
+   *   store reads columns by their SQL names.
+   */
   constructor(sql: PostgresClient, options: PostgresDekStoreOptions = {}) {
     const table = options.table ?? 'rekey_deks';
     assertTableName(table);
+    type Transforms = { options?: { transform?: Record<string, { from?: unknown }> } };
+    const transform = (sql as unknown as Transforms).options?.transform;
+    if (['column', 'value', 'row'].some((k) => transform?.[k]?.from !== undefined)) {
+      throw new ConfigError('"sql" expected a postgres.js client without `transform`');
+    }
     this.#sql = sql;
     this.#table = table;
     this.#prepare = options.prepare ?? true;
