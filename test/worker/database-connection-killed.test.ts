@@ -41,17 +41,31 @@ describe.skipIf(typeof Deno !== 'undefined')('a PostgreSQL connection killed mid
       (await control.getProgress(runId)).reduce((n, p) => n + p.done + p.skipped + p.failed, 0);
     await waitFor('rewrapping to start', async () => (await handled()) > 0, 60_000, 20);
 
-    // Kill every backend that has touched this run's DEK table, again and again for a while.
+    // Hold the table so the worker's compare-and-swap UPDATE waits on the lock mid-batch, then
+    // kill the backend running it: the statement in flight fails, not an idle connection.
     const admin = postgresDriver(PG_URL);
     let terminated = 0;
-    for (let i = 0; i < 40 && (await handled()) < COUNT * 0.8; i++) {
-      const { rows } = await admin.query(
-        `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
-          WHERE datname = 'test' AND pid <> pg_backend_pid() AND query LIKE ?`,
-        [`%${fixture.table}%`],
-      );
-      terminated += rows.filter((r) => r.ok === true).length;
-      await new Promise((r) => setTimeout(r, 25));
+    for (let round = 0; round < 2; round++) {
+      await admin.transaction(async (tx) => {
+        await tx.query(`LOCK TABLE ${fixture.table} IN EXCLUSIVE MODE`);
+        const blocked = await waitFor(
+          'a blocked compare-and-swap',
+          async () => {
+            const { rows } = await admin.query(
+              `SELECT pid FROM pg_stat_activity WHERE datname = 'test' AND wait_event_type = 'Lock'
+                AND query LIKE ? AND query ILIKE 'update%'`,
+              [`%${fixture.table}%`],
+            );
+            return rows.length > 0 ? rows : undefined;
+          },
+          30_000,
+          10,
+        );
+        for (const b of blocked) {
+          const { rows } = await admin.query('SELECT pg_terminate_backend(?) AS ok', [b.pid]);
+          if (rows[0]?.ok === true) terminated++;
+        }
+      });
     }
     await admin.close();
     expect(terminated).toBeGreaterThan(0);
@@ -66,6 +80,7 @@ describe.skipIf(typeof Deno !== 'undefined')('a PostgreSQL connection killed mid
       200,
     );
     expect(run.phase).toBe('completed');
+    expect(worker.output()).not.toMatch(/\n\s+at /); // no crash, no stack trace
     // At least one batch saw its connection die and was retried.
     expect(worker.output()).toMatch(/"event":"batch\.error".*"code":"STORE_UNAVAILABLE"/);
     const { store, close } = await fixture.store('pg');

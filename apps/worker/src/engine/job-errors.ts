@@ -19,3 +19,10 @@ export function sanitizeJobError(error: unknown): Error {
   safe.stack = `${name}: ${message}`;
   return safe;
 }
+
+/** The stable code of an error for logs: its `code`, else its class name. */
+export function errorCode(error: unknown): string {
+  const e = (error ?? {}) as { name?: unknown; code?: unknown };
+  if (typeof e.code === 'string' || typeof e.code === 'number') return String(e.code);
+  return typeof e.name === 'string' ? e.name : 'UNKNOWN';
+}

@@ -96,6 +96,8 @@ export async function rewrapRange(
       }
       await writing;
       writing = record(swaps, failed);
+      // Handled when awaited; until then a failed write must not count as an unhandled rejection.
+      writing.catch(() => {});
       after = page.at(-1)?.id;
       if (page.length < PAGE_SIZE) break;
     }

@@ -3,13 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { newDekId } from '@rekey/crypto-core';
+import { type KekProvider, newDekId, RateLimitError } from '@rekey/crypto-core';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { parseConfig } from '../config/load-config.ts';
 import { createLogger } from '../logger.ts';
 import { createEngine } from './create-engine.ts';
+import type { EngineKek } from './engine-context.ts';
 import { RotationWorker } from './rotation-worker.ts';
 import { triggerRotation } from './trigger-run.ts';
 
@@ -101,6 +102,96 @@ describe('a rotation run in one worker process', () => {
       );
       expect(dek.length).toBe(32);
     }
+    await engine.close();
+  }, 60_000);
+});
+
+/** A provider that throttles a few unwraps, as a KMS past its quota does. */
+function throttling(inner: KekProvider, times: number): KekProvider & { throttled: number } {
+  let calls = 0;
+  const out = {
+    throttled: 0,
+    id: inner.id,
+    wrap: inner.wrap.bind(inner),
+    primary: inner.primary.bind(inner),
+    rotate: inner.rotate.bind(inner),
+    describe: inner.describe.bind(inner),
+    disable: inner.disable.bind(inner),
+    unwrap: async (...args: Parameters<KekProvider['unwrap']>) => {
+      calls++;
+      if (calls % 900 === 0 && out.throttled < times) {
+        out.throttled++;
+        throw new RateLimitError('throttled', 150);
+      }
+      return inner.unwrap(...args);
+    },
+  };
+  return out;
+}
+
+describe('a throttled provider', () => {
+  it('backs the batch off with the queue rate limit and completes with no failed DEK', async () => {
+    const config = parseConfig(
+      {
+        redis: { url: 'redis://127.0.0.1:6379', prefix },
+        control: { kind: 'sqlite', path: join(dir, 'control-throttle.db') },
+        databases: [{ name: 'one', adapter: 'memory' }],
+        keks: [{ name: 'pii', provider: 'memory' }],
+      },
+      dir,
+      {},
+    );
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: 'info',
+      destination: { write: (l: string) => lines.push(l) },
+    });
+    const { MemoryKekProvider } = await import('@rekey/crypto-core/testing');
+    const provider = throttling(new MemoryKekProvider({ initialKeks: ['pii'] }), 3);
+    const keks = new Map<string, EngineKek>([
+      [
+        'pii',
+        {
+          name: 'pii',
+          provider,
+          schedule: undefined,
+          retireAfterMs: undefined,
+          requestsPerSecond: undefined,
+        },
+      ],
+    ]);
+    const engine = await createEngine(config, logger, { keks });
+    const { ctx } = engine;
+    const store = ctx.databases.get('one')?.store;
+    if (store === undefined) throw new Error('no store');
+    for (let i = 0; i < 3_000; i++) {
+      const id = newDekId();
+      const w = await provider.wrap(randomBytes(32), { dekId: id, scope: 's', kekName: 'pii' });
+      await store.insert({ id, scope: 's', kekName: 'pii', kekRef: w.kekRef, wrapped: w.bytes });
+    }
+    const worker = new RotationWorker(ctx, { tickMs: 200 });
+    await worker.start();
+    const { run } = await triggerRotation(ctx, {
+      kekName: 'pii',
+      databases: ['one'],
+      trigger: 'test',
+      actor: 'test',
+    });
+    let finished = await ctx.control.getRun(run.id);
+    for (
+      let i = 0;
+      i < 300 && finished?.phase !== 'completed' && finished?.phase !== 'failed';
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 100));
+      finished = await ctx.control.getRun(run.id);
+    }
+    await worker.stop(5_000);
+    expect(finished?.phase).toBe('completed');
+    expect(provider.throttled).toBe(3);
+    expect(lines.filter((l) => l.includes('"event":"provider.throttled"'))).toHaveLength(3);
+    const [progress] = await ctx.control.getProgress(run.id);
+    expect(progress).toMatchObject({ done: 3_000, failed: 0, remaining: 0 });
     await engine.close();
   }, 60_000);
 });

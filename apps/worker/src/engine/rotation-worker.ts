@@ -9,7 +9,7 @@ import { hasErrorCode, type RateLimitError } from '@rekey/crypto-core';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import { advanceRun } from './advance-run.ts';
 import type { EngineContext } from './engine-context.ts';
-import { sanitizeJobError } from './job-errors.ts';
+import { errorCode, sanitizeJobError } from './job-errors.ts';
 import {
   batchQueueName,
   CONTROL_QUEUE,
@@ -164,7 +164,7 @@ export class RotationWorker {
       }
     } catch (error) {
       ctx.logger.warn(
-        { event: 'job.error', job: job.name, jobId: job.id, code: sanitizeJobError(error).name },
+        { event: 'job.error', job: job.name, jobId: job.id, code: errorCode(error) },
         'job failed, will retry',
       );
       throw sanitizeJobError(error);
@@ -200,7 +200,7 @@ export class RotationWorker {
           event: 'batch.error',
           runId: data.runId,
           database: data.database,
-          code: sanitizeJobError(error).message.split(':')[0],
+          code: errorCode(error),
           attempt: job.attemptsMade + 1,
         },
         'batch failed, will retry',
@@ -263,10 +263,7 @@ export class RotationWorker {
           ctx.logger.info({ event: 'runs.reconciled', runs }, 'active runs re-enqueued');
       }
     } catch (error) {
-      ctx.logger.warn(
-        { event: 'leader.error', code: sanitizeJobError(error).message },
-        'leader tick failed',
-      );
+      ctx.logger.warn({ event: 'leader.error', code: errorCode(error) }, 'leader tick failed');
     }
   }
 
