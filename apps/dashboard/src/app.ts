@@ -77,7 +77,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       .audit({ actor, action, kekName: null, kekRef: null, runId: null, detail })
       .catch(() => {});
 
-  const app = new Hono<{ Variables: GuardVariables }>();
+  // Not strict: `/queues/` is bull-board's entry page as well as `/queues`.
+  const app = new Hono<{ Variables: GuardVariables }>({ strict: false });
   app.use('*', securityHeaders(QUEUE_BOARD_PATH));
   app.use('*', identify(tokens, sessions));
 
@@ -159,16 +160,19 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     return c.html(runPage(c.get('caller') as never, id));
   });
 
-  // Raw queues, read-only.
+  // Raw queues, read-only. The UI page redirects to the login page; its API answers 401.
   const board = queueBoard(backend.queues);
   app.use(QUEUE_BOARD_PATH, viewerPage);
-  app.use(`${QUEUE_BOARD_PATH}/*`, viewerApi, async (c, next) => {
+  app.use(`${QUEUE_BOARD_PATH}/*`, async (c, next) => {
+    const ui = !c.req.path.startsWith(`${QUEUE_BOARD_PATH}/api/`);
+    return (ui && c.req.method === 'GET' ? viewerPage : viewerApi)(c, next);
+  });
+  app.use(`${QUEUE_BOARD_PATH}/*`, async (c, next) => {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
       return c.json({ error: 'forbidden', reason: 'the queue board is read-only' }, 403);
     }
     await next();
   });
-  app.get(QUEUE_BOARD_PATH, (c) => c.redirect(`${QUEUE_BOARD_PATH}/`, 302));
   app.route(QUEUE_BOARD_PATH, board);
 
   // Metrics and API.

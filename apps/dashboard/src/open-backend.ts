@@ -3,7 +3,7 @@
  * providers, DEK stores and Redis prefix as the workers, so the dashboard sees what they do.
  */
 
-import { revealed, type WorkerConfig } from '@rekey/worker/config';
+import { loadConfigFile, revealed, type WorkerConfig } from '@rekey/worker/config';
 import type { ControlStore } from '@rekey/worker/control';
 import { openControlStore } from '@rekey/worker/control';
 import {
@@ -133,4 +133,16 @@ export async function openBackend(config: WorkerConfig): Promise<DashboardBacken
     for (const close of closers.reverse()) await close().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Loads a worker configuration file and opens the backend it names.
+ *
+ * @throws {ConfigError} listing the problems of the file, or when a plugin cannot be loaded.
+ */
+export async function openBackendFromFile(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<DashboardBackend> {
+  return openBackend(loadConfigFile(path, env));
 }

@@ -366,7 +366,7 @@
             'tr',
             {},
             h('th', { scope: 'col', text: 'Database' }),
-            refs.map((r) => h('th', { scope: 'col', class: 'num', title: r, text: r })),
+            refs.map((r) => h('th', { scope: 'col', class: 'num ref-col', title: r, text: r })),
           ),
         ),
         h(

@@ -49,6 +49,8 @@ export interface TestStackOptions {
   /** Start the worker engine in this process (default false). */
   readonly engine?: boolean;
   readonly batchSize?: number;
+  /** Provider requests per second for the engine (2 per DEK): slows a run to watch it. */
+  readonly requestsPerSecond?: number;
   /** A schedule for every KEK, e.g. `30d`. */
   readonly every?: string;
 }
@@ -122,7 +124,7 @@ export async function openTestStack(options: TestStackOptions = {}): Promise<Tes
           provider,
           schedule: undefined,
           retireAfterMs: undefined,
-          requestsPerSecond: undefined,
+          requestsPerSecond: options.requestsPerSecond,
         },
       ]),
     );
