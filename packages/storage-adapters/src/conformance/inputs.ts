@@ -27,6 +27,7 @@ async function expectNothingStored(store: DekStore): Promise<void> {
   expect(await store.countByRef()).toEqual([]);
 }
 
+/** Registers the bad-input and lost-connection tests. */
 export function inputTests(ctx: HarnessContext, connectionless: boolean): void {
   it('refuses malformed ids with InputError in every operation', async () => {
     const s = ctx.store;

@@ -5,6 +5,7 @@ import { expect, it } from 'vitest';
 import { essence, insertedEssence, mustGet, newDek, newDeks } from './fixtures.ts';
 import type { HarnessContext } from './harness.ts';
 
+/** Registers the record tests: insert, reads, scopes, deletes, counts, migrations, tables. */
 export function recordTests(ctx: HarnessContext): void {
   it('inserts a DEK with revision 1 and reads the same record back by id', async () => {
     const dek = newDek({ wrapped: new Uint8Array([0, 255, 1, 254, 0]) });

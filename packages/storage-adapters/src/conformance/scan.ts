@@ -30,6 +30,7 @@ function expectedIds(records: readonly NewDekRecord[], name: string, refs: strin
   return sortedIds(records.filter((r) => r.kekName === name && refs.includes(r.kekRef)));
 }
 
+/** Registers the keyset scan tests, including the big one over `scanRows` rows. */
 export function scanTests(ctx: HarnessContext, scanRows: number, slowTimeout: number): void {
   it('pages through the DEKs of a KEK name on the given refs in ascending id order', async () => {
     const deks = newDeks(60, (i) => ({

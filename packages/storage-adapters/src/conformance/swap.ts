@@ -43,6 +43,7 @@ async function swapAll(
   return { updated, conflicted };
 }
 
+/** Registers the compare-and-swap tests, including the two-writer race. */
 export function swapTests(ctx: HarnessContext): void {
   it('swaps rows whose revision and ref match and reports the others as conflicted', async () => {
     const deks = newDeks(5);

@@ -24,6 +24,7 @@ export function quote(name: string): string {
   return `\`${name.replaceAll('`', '``')}\``;
 }
 
+/** Every schema step, oldest first. */
 export const MYSQL_MIGRATIONS: readonly MysqlMigration[] = [
   {
     version: 1,

@@ -15,6 +15,7 @@ const COLUMNS = `id, CONVERT(scope USING utf8mb4) AS scope,
 /** A raw `UTC_TIMESTAMP(6)` inside mysql2's value lists. */
 export const UTC_NOW = { toSqlString: (): string => 'UTC_TIMESTAMP(6)' };
 
+/** Every statement of one table. */
 export interface MysqlStatements {
   readonly insert: string;
   readonly get: string;
@@ -30,6 +31,7 @@ export interface MysqlStatements {
   scan(refs: number, after: boolean, until: boolean): string;
 }
 
+/** The statements of `table`, quoted once. */
 export function mysqlStatements(table: string): MysqlStatements {
   const t = quote(table);
   return {

@@ -15,6 +15,7 @@ export function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/** Every schema step, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,

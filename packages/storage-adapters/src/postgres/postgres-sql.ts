@@ -23,6 +23,7 @@ export interface PostgresStatements {
   scan(multiRef: boolean, after: boolean, until: boolean): string;
 }
 
+/** The statements of `table`, quoted once. */
 export function postgresStatements(table: string): PostgresStatements {
   const t = ident(table);
   const scans = new Map<string, string>();

@@ -11,6 +11,7 @@
  * increasing per connection, so "oldest first" is insertion order even within one millisecond.
  */
 
+/** One schema step, run inside the migration transaction. */
 export interface SqliteMigration {
   readonly version: number;
   readonly statements: (table: string) => readonly string[];
@@ -21,6 +22,7 @@ export function quoteSqlite(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/** Every schema step, oldest first. */
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   {
     version: 1,
@@ -46,6 +48,7 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   },
 ];
 
+/** The version table, created before any numbered step. */
 export function sqliteVersionTable(table: string): string {
   return `CREATE TABLE IF NOT EXISTS ${quoteSqlite(`${table}_schema`)} (
     version INTEGER NOT NULL PRIMARY KEY,
