@@ -36,6 +36,8 @@ export interface EngineEvent {
 
 /** Live engine events: a reader of the events stream. */
 export interface EngineEventSource {
+  /** Settles once the source knows where it starts reading: events after that are delivered. */
+  readonly ready: Promise<void>;
   /** Calls `listener` for every new event until the returned function is called. */
   subscribe(listener: (event: EngineEvent) => void): () => void;
   close(): Promise<void>;

@@ -24,8 +24,24 @@ export function redisEventSource(redis: Redis, prefix: string): EngineEventSourc
   const listeners = new Set<(event: EngineEvent) => void>();
   let closed = false;
   let lastId = '$';
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
 
   const loop = async (): Promise<void> => {
+    // Start after the newest entry: reading on from `$` each time would drop events that land
+    // between two reads.
+    while (!closed && lastId === '$') {
+      try {
+        const newest = (await redis.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
+        lastId = newest[0]?.[0] ?? '0-0';
+        markReady();
+      } catch {
+        if (closed) return;
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
     while (!closed) {
       try {
         const reply = (await redis.xread('BLOCK', BLOCK_MS, 'STREAMS', key, lastId)) as
@@ -45,9 +61,10 @@ export function redisEventSource(redis: Redis, prefix: string): EngineEventSourc
       }
     }
   };
-  const running = loop();
+  const running = loop().finally(markReady);
 
   return {
+    ready,
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -80,9 +80,14 @@ export interface RunView extends RunSummary {
 
 const PAUSE_ACTIONS = new Set(['run.paused', 'run.resumed']);
 
-/** True when the latest pause/resume audit line of the run is a pause. */
+/**
+ * True when an active run is paused: by the run's own flag where the control store records one,
+ * else by the latest pause/resume audit line.
+ */
 export function isPaused(run: RunRecord, audit: readonly AuditRecord[]): boolean {
   if (!ACTIVE_PHASES.includes(run.phase)) return false;
+  const flag = (run as { paused?: unknown }).paused;
+  if (typeof flag === 'boolean' && flag) return true;
   // listAudit is newest first.
   const last = audit.find((a) => PAUSE_ACTIONS.has(a.action));
   return last?.action === 'run.paused';
@@ -252,6 +257,18 @@ export async function loadRunView(
     retireAt: iso(run.retireAt),
     retiredAt: iso(run.retiredAt),
   };
+}
+
+/** Failed DEKs by error code, where the control store records codes per database. */
+function failureCodes(progress: readonly DatabaseProgress[]): Map<string, number> {
+  const codes = new Map<string, number>();
+  for (const p of progress) {
+    const failures = (p as { failures?: Readonly<Record<string, number>> }).failures ?? {};
+    for (const [code, count] of Object.entries(failures)) {
+      if (count > 0) codes.set(code, (codes.get(code) ?? 0) + count);
+    }
+  }
+  return codes;
 }
 
 /** Failed and retrying queue jobs of a run, grouped by error class. */

@@ -156,6 +156,8 @@ export async function openTestStack(options: TestStackOptions = {}): Promise<Tes
     databases,
   });
 
+  await backend.events.ready;
+
   cleanups.push(async () => {
     await worker?.stop(2_000);
     await engine?.close();
