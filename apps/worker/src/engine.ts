@@ -15,6 +15,13 @@ export { eventsKey, type ProgressEvent, ProgressPublisher } from './engine/progr
 export { reconcileRuns, resumeRun } from './engine/reconcile.ts';
 export { assertNoEviction, connectRedis } from './engine/redis-connection.ts';
 export { RotationWorker, type RotationWorkerOptions } from './engine/rotation-worker.ts';
+export {
+  cancelRun,
+  pauseRun,
+  RunControlError,
+  retryRun,
+  unpauseRun,
+} from './engine/run-controls.ts';
 export { prepareRun, retireRun, verifyRun } from './engine/run-steps.ts';
 export {
   type RotationRequest,

@@ -32,6 +32,8 @@ export interface RunRecord {
   /** When old versions may be disabled (retire configured), else `null`. */
   readonly retireAt: Date | null;
   readonly retiredAt: Date | null;
+  /** Paused by an operator: batches hand their range back and wait until resumed. */
+  readonly paused: boolean;
 }
 
 /** The fields of a run that change as it advances. */
@@ -46,6 +48,7 @@ export type RunPatch = Partial<
     | 'error'
     | 'retireAt'
     | 'retiredAt'
+    | 'paused'
   >
 >;
 
@@ -67,6 +70,8 @@ export interface DatabaseProgress {
   readonly skipped: number;
   /** DEKs whose rewrap failed for good (bad bytes, disabled version). */
   readonly failed: number;
+  /** Failed DEKs by error code (`DECRYPTION_FAILED`, `KEK_REF_DISABLED`, ...). */
+  readonly failures: Readonly<Record<string, number>>;
   /** DEKs still on old versions at the last verify, `null` before one. */
   readonly remaining: number | null;
   readonly startedAt: Date;
@@ -101,6 +106,8 @@ export interface ProgressDelta {
   readonly done: number;
   readonly skipped: number;
   readonly failed: number;
+  /** Failed DEKs of this delta by error code. */
+  readonly failures?: Readonly<Record<string, number>>;
 }
 
 /** Who did what, when: one audit line. `detail` holds ids, refs and counts only. */

@@ -115,7 +115,12 @@ describe.each(Object.keys(stores))('the %s control store', (kind) => {
     await store.checkpointPlanner(run.id, 'a', 0, ranges, '2', true);
     expect(await store.openWork(run.id, 0)).toEqual({ pendingRanges: 2, planning: 1 });
 
-    await store.addProgress(run.id, 'a', 0, '', { done: 8, skipped: 1, failed: 1 });
+    await store.addProgress(run.id, 'a', 0, '', {
+      done: 8,
+      skipped: 1,
+      failed: 1,
+      failures: { DECRYPTION_FAILED: 1 },
+    });
     expect(await store.finishRange(run.id, 'a', 0, '', 'done')).toBe(true);
     expect(await store.finishRange(run.id, 'a', 0, '', 'done')).toBe(false);
     const pending = await store.listPendingRanges(run.id, 'a', 0, null, 10);
@@ -129,6 +134,7 @@ describe.each(Object.keys(stores))('the %s control store', (kind) => {
       failed: 1,
       plannerDone: true,
       plannerCursor: '2',
+      failures: { DECRYPTION_FAILED: 1 },
     });
     await store.close();
   });

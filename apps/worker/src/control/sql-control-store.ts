@@ -19,7 +19,8 @@ import {
 } from './control-store.ts';
 import type { SqlDriver, SqlRow } from './sql-driver.ts';
 
-const SCHEMA_VERSION = 1;
+/** Version 2 added `runs.paused` and `run_databases.failures`. */
+const SCHEMA_VERSION = 2;
 
 /** A `ControlStore` over a SQL driver, with tables named `<tablePrefix>runs` and so on. */
 export class SqlControlStore implements ControlStore {
@@ -63,12 +64,17 @@ export class SqlControlStore implements ControlStore {
         id ${serial}, at BIGINT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
         kek_name TEXT, kek_ref TEXT, run_id TEXT, detail TEXT NOT NULL)`,
     ];
+    const toVersion2 = [
+      `ALTER TABLE ${p}runs ADD COLUMN paused INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE ${p}run_databases ADD COLUMN failures TEXT`,
+    ];
     await this.#db.transaction(async (tx) => {
       for (const s of statements) await tx.query(s);
       const { rows } = await tx.query(`SELECT version FROM ${p}schema_version`);
-      if (rows.length === 0) {
-        await tx.query(`INSERT INTO ${p}schema_version (version) VALUES (?)`, [SCHEMA_VERSION]);
-      }
+      const version = rows.length === 0 ? 0 : Number(rows[0]?.version);
+      if (rows.length === 0) await tx.query(`INSERT INTO ${p}schema_version (version) VALUES (1)`);
+      if (version < 2) for (const s of toVersion2) await tx.query(s);
+      await tx.query(`UPDATE ${p}schema_version SET version = ?`, [SCHEMA_VERSION]);
     }, `${p}migrate`);
   }
 
@@ -157,11 +163,18 @@ export class SqlControlStore implements ControlStore {
       error: 'error',
       retireAt: 'retire_at',
       retiredAt: 'retired_at',
+      paused: 'paused',
     };
     for (const [key, value] of Object.entries(patch) as [keyof RunPatch, unknown][]) {
       if (value === undefined) continue;
       sets.push(`${column[key]} = ?`);
-      params.push(value instanceof Date ? value.getTime() : value);
+      params.push(
+        value instanceof Date
+          ? value.getTime()
+          : typeof value === 'boolean'
+            ? Number(value)
+            : value,
+      );
     }
     if (patch.phase !== undefined) {
       sets.push(
@@ -274,6 +287,21 @@ export class SqlControlStore implements ControlStore {
     const p = this.#p;
     const counts = [delta.done, delta.skipped, delta.failed];
     await this.#db.transaction(async (tx) => {
+      if (delta.failures !== undefined && Object.keys(delta.failures).length > 0) {
+        const { rows } = await tx.query(
+          `SELECT failures FROM ${p}run_databases WHERE run_id = ? AND db = ?`,
+          [runId, database],
+        );
+        const failures = parseFailures(rows[0]?.failures);
+        for (const [code, n] of Object.entries(delta.failures)) {
+          failures[code] = (failures[code] ?? 0) + n;
+        }
+        await tx.query(`UPDATE ${p}run_databases SET failures = ? WHERE run_id = ? AND db = ?`, [
+          JSON.stringify(failures),
+          runId,
+          database,
+        ]);
+      }
       await tx.query(
         `UPDATE ${p}run_ranges SET done = done + ?, skipped = skipped + ?, failed = failed + ?
           WHERE run_id = ? AND db = ? AND sweep = ? AND range_start = ?`,
@@ -389,6 +417,7 @@ function toRun(r: SqlRow): RunRecord {
     error: (r.error as string | null) ?? null,
     retireAt: date(r.retire_at),
     retiredAt: date(r.retired_at),
+    paused: Number(r.paused ?? 0) === 1,
   };
 }
 
@@ -405,6 +434,7 @@ function toProgress(r: SqlRow): DatabaseProgress {
     done: Number(r.done),
     skipped: Number(r.skipped),
     failed: Number(r.failed),
+    failures: parseFailures(r.failures),
     remaining: r.remaining === null || r.remaining === undefined ? null : Number(r.remaining),
     startedAt: date(r.started_at) as Date,
     updatedAt: date(r.updated_at) as Date,
@@ -424,4 +454,9 @@ function toRange(r: SqlRow): RangeRecord {
     failed: Number(r.failed),
     status: r.status as RangeRecord['status'],
   };
+}
+
+function parseFailures(value: unknown): Record<string, number> {
+  if (typeof value !== 'string' || value === '') return {};
+  return JSON.parse(value) as Record<string, number>;
 }

@@ -16,6 +16,8 @@ export interface ProgressEvent {
   readonly skipped?: number;
   readonly failed?: number;
   readonly remaining?: number;
+  /** Failed DEKs of the database by error code (cumulative). */
+  readonly failures?: Readonly<Record<string, number>>;
   readonly at: number;
 }
 

@@ -28,6 +28,8 @@ export interface RangeOutcome {
   readonly failed: number;
   /** True when it stopped early on request: the range stays pending. */
   readonly released: boolean;
+  /** Why it stopped early: the worker is stopping, or an operator paused or cancelled the run. */
+  readonly reason?: 'stopping' | 'paused' | 'cancelled';
 }
 
 /** Rewraps one range. Idempotent; throws retryable provider and store errors as they are. */
@@ -36,18 +38,31 @@ export async function rewrapRange(
   job: RewrapJob,
   control: RangeControl,
 ): Promise<RangeOutcome> {
-  const outcome = { done: 0, skipped: 0, failed: 0, released: false };
+  const outcome: { -readonly [K in keyof RangeOutcome]: RangeOutcome[K] } = {
+    done: 0,
+    skipped: 0,
+    failed: 0,
+    released: false,
+  };
   const run = await ctx.control.getRun(job.runId);
   if (run === undefined || run.phase !== 'rewrapping' || run.sweep !== job.sweep) return outcome;
+  if (run.paused) return { ...outcome, released: true, reason: 'paused' };
   const { store } = databaseOf(ctx, job.database);
   const { provider } = kekOf(ctx, job.kekName);
   const pacer = ctx.pacer(job.kekName);
 
   let lastPublish = 0;
-  const record = async (swaps: DekSwap[], failed: number): Promise<void> => {
+  const record = async (swaps: DekSwap[], failureCodes: readonly string[]): Promise<void> => {
     const result =
       swaps.length === 0 ? { updated: [], conflicted: [] } : await store.compareAndSwap(swaps);
-    const delta = { done: result.updated.length, skipped: result.conflicted.length, failed };
+    const failures: Record<string, number> = {};
+    for (const code of failureCodes) failures[code] = (failures[code] ?? 0) + 1;
+    const delta = {
+      done: result.updated.length,
+      skipped: result.conflicted.length,
+      failed: failureCodes.length,
+      failures,
+    };
     await ctx.control.addProgress(job.runId, job.database, job.sweep, job.start, delta);
     outcome.done += delta.done;
     outcome.skipped += delta.skipped;
@@ -64,7 +79,17 @@ export async function rewrapRange(
     for (;;) {
       if (control.shouldStop()) {
         outcome.released = true;
+        outcome.reason = 'stopping';
         break;
+      }
+      if (after !== undefined) {
+        // An operator may pause or cancel the run between pages.
+        const now = await ctx.control.getRun(job.runId);
+        if (now?.paused === true || now?.phase !== 'rewrapping') {
+          outcome.released = true;
+          outcome.reason = now?.paused === true ? 'paused' : 'cancelled';
+          break;
+        }
       }
       const page = await store.scan({
         kekName: job.kekName,
@@ -95,7 +120,7 @@ export async function rewrapRange(
         );
       }
       await writing;
-      writing = record(swaps, failed);
+      writing = record(swaps, failureCodes);
       // Handled when awaited; until then a failed write must not count as an unhandled rejection.
       writing.catch(() => {});
       after = page.at(-1)?.id;
@@ -127,5 +152,6 @@ async function publishProgress(ctx: EngineContext, job: RewrapJob): Promise<void
     done: progress.done,
     skipped: progress.skipped,
     failed: progress.failed,
+    failures: progress.failures,
   });
 }

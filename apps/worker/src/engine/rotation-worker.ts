@@ -28,6 +28,9 @@ import { rewrapRange } from './rewrap-range.ts';
 import { prepareRun, retireRun, verifyRun } from './run-steps.ts';
 import { triggerRotation } from './trigger-run.ts';
 
+/** How long a paused run's range waits before it looks again. */
+const PAUSED_RECHECK_MS = 5_000;
+
 /** Timing knobs; the defaults suit production, tests shorten them. */
 export interface RotationWorkerOptions {
   /** How often the leader lock is renewed and the Redis-loss sentinel checked. Default 2 s. */
@@ -179,9 +182,11 @@ export class RotationWorker {
         shouldStop: () => this.#stopping,
         signal: this.#abort.signal,
       });
-      if (outcome.released && token !== undefined) {
-        // Hand the rest of the range back at once instead of holding it until the lock lapses.
-        await job.moveToDelayed(Date.now() + 100, token);
+      if (outcome.released && outcome.reason !== 'cancelled' && token !== undefined) {
+        // Hand the rest of the range back at once instead of holding it until the lock lapses;
+        // a paused run's ranges come back every few seconds to look again.
+        const delay = outcome.reason === 'paused' ? PAUSED_RECHECK_MS : 100;
+        await job.moveToDelayed(Date.now() + delay, token);
         throw new DelayedError();
       }
     } catch (error) {
