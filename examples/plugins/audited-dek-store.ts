@@ -37,10 +37,17 @@ export type DekAuditEvent =
 export class AuditedDekStore implements DekStore {
   readonly #inner: DekStore;
   readonly #audit: (event: DekAuditEvent) => void;
+  readonly #release: (() => Promise<void>) | undefined;
 
-  constructor(inner: DekStore, audit: (event: DekAuditEvent) => void) {
+  /** `release` frees what the plugin opened for `inner` (a pool), at {@link close}. */
+  constructor(
+    inner: DekStore,
+    audit: (event: DekAuditEvent) => void,
+    release?: () => Promise<void>,
+  ) {
     this.#inner = inner;
     this.#audit = audit;
+    this.#release = release;
   }
 
   migrate(): Promise<void> {
@@ -99,5 +106,6 @@ export class AuditedDekStore implements DekStore {
 
   async close(): Promise<void> {
     await this.#inner.close?.();
+    await this.#release?.();
   }
 }

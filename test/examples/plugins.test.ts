@@ -9,6 +9,7 @@ import { PostgresDekStore } from '@rekey/storage-adapters/postgres';
 import { describe, expect, it } from 'vitest';
 
 import { AuditedDekStore, type DekAuditEvent } from '../../examples/plugins/audited-dek-store.ts';
+import { createDekStore } from '../../examples/plugins/audited-postgres-plugin.ts';
 import {
   InMemorySecretStore,
   SecretStoreKekProvider,
@@ -64,5 +65,48 @@ describe('AuditedDekStore', () => {
       { type: 'scope-deleted', scope: 't1', count: 1 },
     ]);
     expect(JSON.stringify(events)).not.toMatch(/abab|q6ur/i);
+  });
+
+  it('loads as a worker plugin: createDekStore opens its own pool, audits to JSON lines and ends the pool on close', async () => {
+    const table = `rekey_deks_plugin_${Math.random().toString(16).slice(2, 10)}`;
+    const lines: string[] = [];
+    const store = createDekStore(
+      { name: 'app', connection: DATABASE_URL, table, settings: {} },
+      (line) => lines.push(line),
+    );
+    const id = '00000000-0000-4000-8000-000000000002';
+    try {
+      await store.migrate();
+      await store.insert({
+        id,
+        scope: 't1',
+        kekName: 'pii',
+        kekRef: 'x:pii/v1',
+        wrapped: new Uint8Array(40),
+      });
+      expect((await store.get(id))?.kekRef).toBe('x:pii/v1');
+      expect(lines.map((line) => JSON.parse(line))).toEqual([
+        {
+          msg: 'dek audit',
+          database: 'app',
+          type: 'inserted',
+          id,
+          scope: 't1',
+          kekRef: 'x:pii/v1',
+        },
+      ]);
+      await store.close?.();
+      await expect(store.get(id)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    } finally {
+      const admin = connect(DATABASE_URL);
+      await admin.unsafe(`DROP TABLE IF EXISTS "${table}", "${table}_schema"`);
+      await admin.end();
+    }
+  });
+
+  it('refuses a database without a connection string', () => {
+    expect(() =>
+      createDekStore({ name: 'app', connection: undefined, table: 't', settings: {} }),
+    ).toThrow(/needs a connection/);
   });
 });
