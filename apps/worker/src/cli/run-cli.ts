@@ -9,6 +9,7 @@ import { INIT_HELP, initCommand } from './commands/init.ts';
 import { INVENTORY_HELP, inventoryCommand } from './commands/inventory.ts';
 import { RETIRE_HELP, retireCommand } from './commands/retire.ts';
 import { ROTATE_HELP, rotateCommand } from './commands/rotate.ts';
+import { runControlCommand, runControlHelp } from './commands/run-control.ts';
 import { SEED_HELP, seedCommand } from './commands/seed.ts';
 import { STATUS_HELP, statusCommand } from './commands/status.ts';
 import { VERIFY_HELP, verifyCommand } from './commands/verify.ts';
@@ -25,6 +26,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   verify: { run: verifyCommand, help: VERIFY_HELP },
   retire: { run: retireCommand, help: RETIRE_HELP },
   seed: { run: seedCommand, help: SEED_HELP },
+  pause: { run: runControlCommand('pause'), help: runControlHelp('pause') },
+  resume: { run: runControlCommand('resume'), help: runControlHelp('resume') },
+  cancel: { run: runControlCommand('cancel'), help: runControlHelp('cancel') },
+  retry: { run: runControlCommand('retry'), help: runControlHelp('retry') },
 };
 
 const HELP = `Usage: rekey <command> [options]
@@ -38,6 +43,9 @@ Commands:
   verify <kek>             DEKs not on the primary (must be 0) and a sample unwrap
   retire <kek-ref>         disable an old version (refused while referenced)
   seed <kek>               create DEKs for demos and benchmarks
+  pause|resume <run>       pause a run / unpause it
+  cancel <run>             cancel an active run
+  retry <run>              reopen a failed run with the same target
 
 Every command takes --help and --config FILE (default: $REKEY_CONFIG or ./rekey.config.json).`;
 
