@@ -387,10 +387,11 @@ describe('operator actions', () => {
     const paused = await post(`/api/rotations/${id}/pause`);
     expect(paused.status).toBe(200);
     expect(((await paused.json()) as { run: { paused: boolean } }).run.paused).toBe(true);
-    expect(await stack.backend.queues.batch('orders').isPaused()).toBe(true);
+    expect((await stack.control.getRun(id))?.paused).toBe(true);
     expect((await post(`/api/rotations/${id}/pause`)).status).toBe(409);
     expect((await post(`/api/rotations/${id}/resume`)).status).toBe(200);
-    expect(await stack.backend.queues.batch('orders').isPaused()).toBe(false);
+    expect((await stack.control.getRun(id))?.paused).toBe(false);
+    expect((await post(`/api/rotations/${id}/resume`)).status).toBe(409);
     const cancelled = await post(`/api/rotations/${id}/cancel`);
     expect(cancelled.status).toBe(200);
     expect(
@@ -400,22 +401,35 @@ describe('operator actions', () => {
       error: 'cancelled',
     });
     expect((await post(`/api/rotations/${id}/cancel`)).status).toBe(409);
-    expect((await post(`/api/rotations/${id}/retry`)).status).toBe(200);
+    // Cancelled before it prepared a target: the engine has nothing to retry.
+    expect((await post(`/api/rotations/${id}/retry`)).status).toBe(409);
     expect((await post('/api/rotations/00000000-0000-4000-8000-000000000000/pause')).status).toBe(
       404,
     );
 
     const audit = await stack.control.listAudit({ runId: id, limit: 50 });
     const actions = audit.map((a) => a.action);
-    expect(actions).toEqual(
-      expect.arrayContaining(['run.requested', 'run.paused', 'run.resumed', 'run.cancelled']),
-    );
-    expect(actions).toContain('run.retried');
-    const actors = new Set(
-      audit
-        .filter((a) => a.action.startsWith('run.c') || a.action === 'run.retried')
-        .map((a) => a.actor),
-    );
-    expect([...actors].every((a) => a.startsWith('operator@'))).toBe(true);
+    expect(actions).toEqual(['run.cancelled', 'run.unpaused', 'run.paused', 'run.requested']);
+    const actors = new Set(audit.map((a) => a.actor));
+    expect(actors.size).toBe(1);
+    expect([...actors][0]).toMatch(/^operator@[0-9a-f]{4}$/);
+
+    // A run with a target that failed is reopened by retry, and the retry is on record.
+    const target = await stack.provider.primary('billing');
+    const { run: targeted } = await stack.control.startRun({
+      kekName: 'billing',
+      targetRef: target,
+      databases: ['orders'],
+      trigger: 'test',
+    });
+    expect((await post(`/api/rotations/${targeted.id}/cancel`)).status).toBe(200);
+    const retried = await post(`/api/rotations/${targeted.id}/retry`);
+    expect(retried.status).toBe(200);
+    expect(((await retried.json()) as { run: { id: string; phase: string } }).run).toMatchObject({
+      id: targeted.id,
+      phase: 'preparing',
+    });
+    const retryAudit = await stack.control.listAudit({ runId: targeted.id, limit: 10 });
+    expect(retryAudit[0]?.detail.trigger).toBe(`retry:${targeted.id}`);
   });
 });

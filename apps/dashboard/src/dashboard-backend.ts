@@ -53,6 +53,17 @@ export interface EngineQueueAccess {
   control(): Queue;
 }
 
+/**
+ * The engine's operator actions on a run (`@rekey/worker/engine` run controls). They throw the
+ * engine's `RunControlError` when the run is unknown or its state refuses the action.
+ */
+export interface RunControls {
+  pause(runId: string, actor: string): Promise<RunRecord>;
+  unpause(runId: string, actor: string): Promise<RunRecord>;
+  cancel(runId: string, actor: string): Promise<RunRecord>;
+  retry(runId: string, actor: string): Promise<{ run: RunRecord; joined: boolean }>;
+}
+
 /** Everything the dashboard needs. */
 export interface DashboardBackend {
   readonly control: ControlStore;
@@ -62,8 +73,8 @@ export interface DashboardBackend {
   readonly events: EngineEventSource;
   /** Starts a run or joins the active one, through the worker engine. */
   trigger(request: RotationRequest): Promise<{ run: RunRecord; joined: boolean }>;
-  /** Re-enqueues the work of a run according to its phase (after a resume). */
-  requeue(run: RunRecord): Promise<void>;
+  /** The engine's run controls, each audited with `actor`. */
+  readonly controls: RunControls;
   /** True when Redis and the control store answer. */
   ping(): Promise<{ redis: boolean; control: boolean }>;
   close(): Promise<void>;

@@ -9,9 +9,12 @@ import { openControlStore } from '@rekey/worker/control';
 import {
   batchQueueName,
   CONTROL_QUEUE,
+  cancelRun,
   EngineQueues,
-  resumeRun,
+  pauseRun,
+  retryRun,
   triggerRotation,
+  unpauseRun,
 } from '@rekey/worker/engine';
 import { openDekStore, openKekProvider } from '@rekey/worker/plugins';
 import type { Queue } from 'bullmq';
@@ -57,7 +60,12 @@ export function assembleBackend(parts: BackendParts): DashboardBackend {
     queues,
     events,
     trigger: (request) => triggerRotation(ctx, request),
-    requeue: (run) => resumeRun(ctx, run),
+    controls: {
+      pause: (runId, actor) => pauseRun(ctx, runId, actor),
+      unpause: (runId, actor) => unpauseRun(ctx, runId, actor),
+      cancel: (runId, actor) => cancelRun(ctx, runId, actor),
+      retry: (runId, actor) => retryRun(ctx, runId, actor),
+    },
     async ping() {
       const redis = await parts.redis.ping().then(
         (r) => r === 'PONG',

@@ -1,16 +1,11 @@
 /**
- * The operator's actions on runs: start, pause, resume, cancel, retry. Each is audited in the
- * control store with the caller's label.
- *
- * NOTE: the worker engine has no pause, cancel or retry of its own yet, so they are built here
- * from what it has: pause holds the BullMQ batch queues of the run's databases (which also holds
- * runs of other KEK names on those databases), cancel ends the run as `failed` with the error
- * `cancelled` (its queued jobs then do nothing: every step checks the run's phase first), and
- * retry triggers the KEK name again with the run's target, which reopens the run for a sweep.
+ * The operator's actions on runs: start, pause, resume, cancel, retry, through the worker
+ * engine's run controls (which audit each with the caller's label). The dashboard checks the
+ * run's state first so that a refusal is a clear 404 or 409.
  */
 import { ACTIVE_PHASES, type RunRecord } from '@rekey/worker/control';
+
 import type { DashboardBackend } from './dashboard-backend.ts';
-import { isPaused } from './run-view.ts';
 
 /** Why an action cannot be done; maps to an HTTP status. */
 export class ActionError extends Error {
@@ -66,66 +61,31 @@ export async function applyRunAction(
   const run = await backend.control.getRun(runId);
   if (run === undefined) throw new ActionError(404, 'run not found');
   const active = ACTIVE_PHASES.includes(run.phase);
-  const paused = isPaused(run, await backend.control.listAudit({ runId, limit: 200 }));
-  const audit = (name: string, detail: Record<string, string | number | null> = {}) =>
-    backend.control.audit({
-      actor,
-      action: name,
-      kekName: run.kekName,
-      kekRef: run.targetRef,
-      runId: run.id,
-      detail,
-    });
+  const refuse = (why: string): never => {
+    throw new ActionError(409, why);
+  };
 
-  switch (action) {
-    case 'pause': {
-      if (!active) throw new ActionError(409, `run is ${run.phase}`);
-      if (paused) throw new ActionError(409, 'run is already paused');
-      await Promise.all(run.databases.map((d) => backend.queues.batch(d).pause()));
-      await audit('run.paused', { databases: run.databases.length });
-      return { run };
+  try {
+    switch (action) {
+      case 'pause':
+        if (!active) refuse(`run is ${run.phase}`);
+        if (run.paused) refuse('run is already paused');
+        return { run: await backend.controls.pause(runId, actor) };
+      case 'resume':
+        if (!active || !run.paused) refuse('run is not paused');
+        return { run: await backend.controls.unpause(runId, actor) };
+      case 'cancel':
+        if (!active) refuse(`run is ${run.phase}`);
+        return { run: await backend.controls.cancel(runId, actor) };
+      case 'retry':
+        if (run.phase !== 'failed') refuse(`run is ${run.phase}`);
+        return await backend.controls.retry(runId, actor);
     }
-    case 'resume': {
-      if (!paused) throw new ActionError(409, 'run is not paused');
-      await audit('run.resumed');
-      await releaseQueues(backend, run);
-      await backend.requeue(run);
-      return { run };
+  } catch (error) {
+    // The engine re-checks under its own rules (a run that finished meanwhile, no target yet).
+    if ((error as { code?: unknown }).code === 'RUN_CONTROL_REFUSED') {
+      throw new ActionError(409, 'the run no longer allows this action');
     }
-    case 'cancel': {
-      if (!active) throw new ActionError(409, `run is ${run.phase}`);
-      const patch = { phase: 'failed' as const, error: 'cancelled', finishedAt: new Date() };
-      if (!(await backend.control.updateRun(run.id, patch, run.phase))) {
-        throw new ActionError(409, 'run changed meanwhile; try again');
-      }
-      await audit('run.cancelled', { phase: run.phase });
-      if (paused) await releaseQueues(backend, run);
-      return { run: (await backend.control.getRun(run.id)) as RunRecord };
-    }
-    case 'retry': {
-      if (run.phase !== 'failed') throw new ActionError(409, `run is ${run.phase}`);
-      const result = await backend.trigger({
-        kekName: run.kekName,
-        databases: run.databases,
-        ...(run.targetRef === null ? {} : { targetRef: run.targetRef }),
-        trigger: 'dashboard:retry',
-        actor,
-      });
-      await audit('run.retried', { into: result.run.id === run.id ? null : result.run.id });
-      return result;
-    }
+    throw error;
   }
-}
-
-/** Resumes the batch queues of a run's databases that no other paused run still holds. */
-async function releaseQueues(backend: DashboardBackend, run: RunRecord): Promise<void> {
-  const held = new Set<string>();
-  for (const other of await backend.control.listRuns({ activeOnly: true, limit: 1000 })) {
-    if (other.id === run.id) continue;
-    const audit = await backend.control.listAudit({ runId: other.id, limit: 200 });
-    if (isPaused(other, audit)) for (const d of other.databases) held.add(d);
-  }
-  await Promise.all(
-    run.databases.filter((d) => !held.has(d)).map((d) => backend.queues.batch(d).resume()),
-  );
 }

@@ -1,12 +1,12 @@
-import type { AuditRecord, DatabaseProgress, RunRecord } from '@rekey/worker/control';
+import type { DatabaseProgress, RunRecord } from '@rekey/worker/control';
 import { describe, expect, it } from 'vitest';
 
-import { errorClass, isPaused, summarize } from './run-view.ts';
+import { errorClass, isPaused, loadRunView, summarize } from './run-view.ts';
+import { openTestStack } from './testing/test-stack.ts';
 import { ThroughputTracker } from './throughput.ts';
 
 const at = new Date('2026-01-01T00:00:00Z');
-// Built with `as` so the fixtures fit both the current and the next control-store types.
-const baseRun = {
+const baseRun: RunRecord = {
   id: 'r1',
   kekName: 'pii',
   targetRef: 'local:pii/v2',
@@ -22,7 +22,7 @@ const baseRun = {
   retireAt: null,
   retiredAt: null,
   paused: false,
-} as RunRecord;
+};
 
 function progress(database: string, counts: Partial<DatabaseProgress>): DatabaseProgress {
   return {
@@ -44,19 +44,6 @@ function progress(database: string, counts: Partial<DatabaseProgress>): Database
   } as DatabaseProgress;
 }
 
-function audit(action: string, id: number): AuditRecord {
-  return {
-    id,
-    at,
-    actor: 'operator@1',
-    action,
-    kekName: 'pii',
-    kekRef: null,
-    runId: 'r1',
-    detail: {},
-  };
-}
-
 describe('a run summary', () => {
   it('adds up databases and counts what is left', () => {
     const s = summarize(
@@ -65,7 +52,6 @@ describe('a run summary', () => {
         progress('a', { planned: 100, done: 50, skipped: 5, failed: 5 }),
         progress('b', { planned: 100, done: 100 }),
       ],
-      [],
       new ThroughputTracker(),
       1_000,
     );
@@ -85,7 +71,6 @@ describe('a run summary', () => {
     const s = summarize(
       baseRun,
       [progress('a', { planned: 10, done: 10 })],
-      [],
       new ThroughputTracker(),
       0,
     );
@@ -101,7 +86,6 @@ describe('a run summary', () => {
         progress('a', { planned: 10, done: 9, skipped: 1, remaining: 0 }),
         progress('b', { remaining: 0 }),
       ],
-      [],
       new ThroughputTracker(),
       0,
     );
@@ -113,25 +97,27 @@ describe('a run summary', () => {
 
   it('estimates rate and ETA from its samples', () => {
     const t = new ThroughputTracker();
-    summarize(baseRun, [progress('a', { planned: 1_000, done: 0 })], [], t, 0);
-    const s = summarize(baseRun, [progress('a', { planned: 1_000, done: 200 })], [], t, 2_000);
+    const run = { ...baseRun, databases: ['a'] };
+    summarize(run, [progress('a', { planned: 1_000, done: 0 })], t, 0);
+    const s = summarize(run, [progress('a', { planned: 1_000, done: 200 })], t, 2_000);
     expect(s.ratePerSecond).toBe(100);
     expect(s.etaSeconds).toBe(8);
+  });
+
+  it('has no ETA while a planner is still counting', () => {
+    const t = new ThroughputTracker();
+    summarize(baseRun, [progress('a', { planned: 1_000, done: 0 })], t, 0);
+    const s = summarize(baseRun, [progress('a', { planned: 1_000, done: 200 })], t, 2_000);
+    expect(s.databaseViews.find((d) => d.database === 'b')?.planning).toBe(true);
+    expect(s.etaSeconds).toBeNull();
   });
 });
 
 describe('pausing', () => {
-  it('follows the newest pause or resume line of an active run', () => {
-    // listAudit answers newest first.
-    expect(isPaused(baseRun, [audit('run.paused', 2), audit('run.requested', 1)])).toBe(true);
-    expect(isPaused(baseRun, [audit('run.resumed', 3), audit('run.paused', 2)])).toBe(false);
-    expect(isPaused(baseRun, [])).toBe(false);
-    expect(isPaused({ ...baseRun, phase: 'failed' }, [audit('run.paused', 2)])).toBe(false);
-  });
-
-  it("follows the run's own flag where the control store keeps one", () => {
-    expect(isPaused({ ...baseRun, paused: true } as RunRecord, [])).toBe(true);
-    expect(isPaused({ ...baseRun, phase: 'completed', paused: true } as RunRecord, [])).toBe(false);
+  it("follows the run's flag while the run is active", () => {
+    expect(isPaused({ ...baseRun, paused: true })).toBe(true);
+    expect(isPaused(baseRun)).toBe(false);
+    expect(isPaused({ ...baseRun, phase: 'completed', paused: true })).toBe(false);
   });
 });
 
@@ -143,5 +129,45 @@ describe('error classes', () => {
       errorClass('something odd at db.internal:5432', ['StoreUnavailableError: x\n at y']),
     ).toBe('StoreUnavailableError');
     expect(errorClass('password=hunter2 rejected', [])).toBe('Error');
+  });
+});
+
+describe('the run view', () => {
+  it('groups failed DEKs by the codes the engine recorded', async () => {
+    const stack = await openTestStack();
+    try {
+      const { run } = await stack.control.startRun({
+        kekName: 'pii',
+        databases: ['orders'],
+        trigger: 't',
+      });
+      await stack.control.beginSweep(run.id, ['orders'], 0);
+      await stack.control.checkpointPlanner(
+        run.id,
+        'orders',
+        0,
+        [{ start: '', end: null, planned: 10 }],
+        null,
+        true,
+      );
+      await stack.control.addProgress(run.id, 'orders', 0, '', {
+        done: 5,
+        skipped: 1,
+        failed: 3,
+        failures: { DECRYPTION_FAILED: 2, KEK_REF_DISABLED: 1 },
+      });
+      const view = await loadRunView(stack.backend, new ThroughputTracker(), run.id);
+      expect(view?.errors).toEqual(
+        expect.arrayContaining([
+          { name: 'DECRYPTION_FAILED', count: 2, source: 'deks' },
+          { name: 'KEK_REF_DISABLED', count: 1, source: 'deks' },
+          { name: 'changed meanwhile (compare-and-swap conflict)', count: 1, source: 'deks' },
+        ]),
+      );
+      expect(view?.errors.some((e) => e.name.startsWith('rewrap failed'))).toBe(false);
+      expect(view?.totals).toMatchObject({ done: 5, skipped: 1, failed: 3, remaining: 1 });
+    } finally {
+      await stack.close();
+    }
   });
 });

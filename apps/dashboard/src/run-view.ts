@@ -78,19 +78,9 @@ export interface RunView extends RunSummary {
   readonly retiredAt: string | null;
 }
 
-const PAUSE_ACTIONS = new Set(['run.paused', 'run.resumed']);
-
-/**
- * True when an active run is paused: by the run's own flag where the control store records one,
- * else by the latest pause/resume audit line.
- */
-export function isPaused(run: RunRecord, audit: readonly AuditRecord[]): boolean {
-  if (!ACTIVE_PHASES.includes(run.phase)) return false;
-  const flag = (run as { paused?: unknown }).paused;
-  if (typeof flag === 'boolean' && flag) return true;
-  // listAudit is newest first.
-  const last = audit.find((a) => PAUSE_ACTIONS.has(a.action));
-  return last?.action === 'run.paused';
+/** True when an active run is paused by an operator. */
+export function isPaused(run: RunRecord): boolean {
+  return run.paused && ACTIVE_PHASES.includes(run.phase);
 }
 
 function counts(
@@ -161,7 +151,6 @@ const iso = (d: Date | null): string | null => (d === null ? null : d.toISOStrin
 export function summarize(
   run: RunRecord,
   progress: readonly DatabaseProgress[],
-  audit: readonly AuditRecord[],
   throughput: ThroughputTracker,
   now: number,
 ): RunSummary & { readonly databaseViews: DatabaseView[] } {
@@ -169,7 +158,7 @@ export function summarize(
   const totals = totalsOf(run, dbs);
   const active = ACTIVE_PHASES.includes(run.phase);
   if (active) throughput.record(run.id, now, totals.done + totals.skipped + totals.failed);
-  const paused = isPaused(run, audit);
+  const paused = isPaused(run);
   const rate = active && !paused ? throughput.rate(run.id) : 0;
   return {
     id: run.id,
@@ -185,7 +174,8 @@ export function summarize(
     error: run.error,
     totals,
     ratePerSecond: Math.round(rate),
-    etaSeconds: active ? etaSeconds(totals.remaining, rate) : null,
+    // No ETA while a planner still counts the work: the remainder is not known yet.
+    etaSeconds: active && !dbs.some((d) => d.planning) ? etaSeconds(totals.remaining, rate) : null,
     databaseViews: dbs,
   };
 }
@@ -196,11 +186,8 @@ export async function loadRunSummary(
   throughput: ThroughputTracker,
   run: RunRecord,
 ): Promise<RunSummary> {
-  const [progress, audit] = await Promise.all([
-    backend.control.getProgress(run.id),
-    backend.control.listAudit({ runId: run.id, limit: 100 }),
-  ]);
-  const { databaseViews: _, ...summary } = summarize(run, progress, audit, throughput, Date.now());
+  const progress = await backend.control.getProgress(run.id);
+  const { databaseViews: _, ...summary } = summarize(run, progress, throughput, Date.now());
   return summary;
 }
 
@@ -217,18 +204,17 @@ export async function loadRunView(
     backend.control.listAudit({ runId: run.id, limit: 200 }),
     jobErrorClasses(backend, run),
   ]);
-  const { databaseViews: dbs, ...summary } = summarize(
-    run,
-    progress,
-    audit,
-    throughput,
-    Date.now(),
-  );
+  const { databaseViews: dbs, ...summary } = summarize(run, progress, throughput, Date.now());
   const errors: ErrorClass[] = [];
-  if (summary.totals.failed > 0) {
+  let unclassified = summary.totals.failed;
+  for (const [code, count] of failureCodes(progress)) {
+    errors.push({ name: code, count, source: 'deks' });
+    unclassified -= count;
+  }
+  if (unclassified > 0) {
     errors.push({
       name: 'rewrap failed (DEK left on its old version)',
-      count: summary.totals.failed,
+      count: unclassified,
       source: 'deks',
     });
   }
@@ -240,7 +226,9 @@ export async function loadRunView(
     });
   }
   errors.push(...jobErrors);
-  if (run.error !== null) errors.push({ name: run.error, count: 1, source: 'run' });
+  if (run.error !== null && run.error !== 'cancelled') {
+    errors.push({ name: run.error, count: 1, source: 'run' });
+  }
   return {
     ...summary,
     previousRef: run.previousRef,
@@ -259,12 +247,11 @@ export async function loadRunView(
   };
 }
 
-/** Failed DEKs by error code, where the control store records codes per database. */
+/** Failed DEKs by error code, summed over the databases. */
 function failureCodes(progress: readonly DatabaseProgress[]): Map<string, number> {
   const codes = new Map<string, number>();
   for (const p of progress) {
-    const failures = (p as { failures?: Readonly<Record<string, number>> }).failures ?? {};
-    for (const [code, count] of Object.entries(failures)) {
+    for (const [code, count] of Object.entries(p.failures)) {
       if (count > 0) codes.set(code, (codes.get(code) ?? 0) + count);
     }
   }

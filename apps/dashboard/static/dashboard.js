@@ -236,7 +236,11 @@
         ),
       );
     }
-    fact('Next scheduled', k.nextRotationAt === null ? '—' : time(k.nextRotationAt));
+    const next = k.nextRotationAt;
+    fact(
+      'Next scheduled',
+      next === null ? '—' : time(next, Date.parse(next) <= Date.now() ? 'due now' : relative(next)),
+    );
     const versions = h(
       'ul',
       { class: 'versions', 'aria-label': `Versions of ${k.name}` },
@@ -269,6 +273,13 @@
       facts,
       k.versions.length === 0 ? h('p', { class: 'muted', text: 'No versions yet.' }) : versions,
     );
+  }
+
+  function runPace(run) {
+    if (!run.active) return '';
+    if (run.paused) return 'paused';
+    if (run.etaSeconds === null) return `${num(run.ratePerSecond)}/s`;
+    return `${num(run.ratePerSecond)}/s · ETA ${duration(run.etaSeconds)}`;
   }
 
   function runCard(run) {
@@ -548,7 +559,7 @@
     const t = run.totals;
     const title = document.getElementById('run-title');
     if (title !== null) {
-      title.replaceChildren(`Rotating ${run.kekName} `, phaseBadge(run));
+      title.replaceChildren(`Rotation of ${run.kekName} `, phaseBadge(run));
       document.title = `${run.kekName} run ${run.id.slice(0, 8)} · rekey`;
     }
     const subtitle = [
@@ -729,6 +740,8 @@
     renderThroughput(run);
   }
 
+  const DONE = { pause: 'Paused.', resume: 'Resumed.', cancel: 'Cancelled.', retry: 'Retried.' };
+
   function renderActions(run) {
     const box = document.getElementById('run-actions');
     if (box === null || role !== 'operator') return;
@@ -754,7 +767,7 @@
             say('action-message', `${label}…`);
             try {
               const result = await post(`/api/rotations/${run.id}/${name}`);
-              say('action-message', `${label}: done.`);
+              say('action-message', DONE[name]);
               if (result.run.id !== run.id) window.location.assign(`/runs/${result.run.id}`);
             } catch (error) {
               say('action-message', error.message, 'bad');
@@ -784,7 +797,7 @@
     const points = run.throughput;
     const box = canvas.parentElement;
     const empty = box.querySelector('.chart-empty');
-    if (points.length < 2) {
+    if (points.length < 2 || points.every((p) => p.perSecond === 0)) {
       if (empty === null)
         box.append(
           h('p', {
