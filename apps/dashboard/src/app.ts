@@ -7,6 +7,7 @@ import { type Context, Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 
 import {
+  type Caller,
   expectedOrigin,
   type GuardVariables,
   identify,
@@ -22,6 +23,7 @@ import { LiveHub, type LiveHubOptions } from './live-hub.ts';
 import { renderMetrics } from './metrics.ts';
 import { loadOverview } from './overview.ts';
 import { loginPage } from './pages/login-page.ts';
+import { notFoundPage } from './pages/not-found-page.ts';
 import { overviewPage } from './pages/overview-page.ts';
 import { runPage } from './pages/run-page.ts';
 import { QUEUE_BOARD_PATH, queueBoard } from './queue-board.ts';
@@ -144,7 +146,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   app.get('/', viewerPage, (c) =>
     c.html(
       overviewPage(
-        c.get('caller') as never,
+        signedIn(c),
         backend.keks.map((k) => k.name),
       ),
     ),
@@ -152,12 +154,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   app.get('/runs/:id', viewerPage, async (c) => {
     const id = c.req.param('id');
     if (!RUN_ID.test(id) || (await backend.control.getRun(id)) === undefined) {
-      return c.html(
-        '<!doctype html><title>Not found</title><p>No such run. <a href="/">Overview</a></p>',
-        404,
-      );
+      return c.html(notFoundPage(signedIn(c)), 404);
     }
-    return c.html(runPage(c.get('caller') as never, id));
+    return c.html(runPage(signedIn(c), id));
   });
 
   // Raw queues, read-only. The UI page redirects to the login page; its API answers 401.
@@ -204,7 +203,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     return view === undefined ? c.json({ error: 'run not found' }, 404) : c.json(view);
   });
   app.post('/api/rotations', operatorApi, async (c) => {
-    const caller = c.get('caller') as NonNullable<GuardVariables['caller']>;
+    const caller = signedIn(c);
     const form = isForm(c);
     const body = form ? await c.req.parseBody() : await c.req.json().catch(() => ({}));
     const kekName = (body as { kekName?: unknown }).kekName;
@@ -230,7 +229,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     );
   });
   app.post('/api/rotations/:id/:action', operatorApi, async (c) => {
-    const caller = c.get('caller') as NonNullable<GuardVariables['caller']>;
+    const caller = signedIn(c);
     const id = c.req.param('id');
     const action = c.req.param('action') as RunAction;
     if (!ACTIONS.includes(action)) return c.json({ error: 'not found' }, 404);
@@ -257,6 +256,13 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   );
 
   return { app, hub, close: () => hub.close() };
+}
+
+/** The caller of a route behind `requireRole`, which always sets one. */
+function signedIn(c: Context<{ Variables: GuardVariables }>): Caller {
+  const caller = c.get('caller');
+  if (caller === undefined) throw new Error('route reached without a caller');
+  return caller;
 }
 
 function isForm(c: Context): boolean {

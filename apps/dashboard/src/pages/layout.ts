@@ -11,7 +11,7 @@ import type { Caller } from '../auth/guard.ts';
 /** What the frame needs to know. */
 export interface PageFrame {
   readonly title: string;
-  readonly page: 'overview' | 'run' | 'login';
+  readonly page: 'overview' | 'run' | 'login' | 'not-found';
   readonly caller?: Caller | undefined;
   readonly runId?: string;
   readonly current?: 'overview' | 'queues';

@@ -66,12 +66,44 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-/** Opens a stack; `close()` it in `afterAll`. */
+/** Opens a stack; `close()` it in `afterAll`. A stack that fails to open removes what it made. */
 export async function openTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const hex = randomBytes(4).toString('hex');
-  const prefix = `{rekey-dash-${hex}}`;
-  const tablePrefix = `rkd_${hex}_`;
-  const dir = mkdtempSync(join(tmpdir(), 'rekey-dashboard-'));
+  const names = {
+    prefix: `{rekey-dash-${hex}}`,
+    tablePrefix: `rkd_${hex}_`,
+    dir: mkdtempSync(join(tmpdir(), 'rekey-dashboard-')),
+  };
+  try {
+    return await open(options, names);
+  } catch (error) {
+    await removeLeftovers(names);
+    throw error;
+  }
+}
+
+interface StackNames {
+  readonly prefix: string;
+  readonly tablePrefix: string;
+  readonly dir: string;
+}
+
+/** Deletes the Redis keys, PostgreSQL tables and files of a stack. */
+async function removeLeftovers({ prefix, tablePrefix, dir }: StackNames): Promise<void> {
+  const admin = new Redis(REDIS_URL);
+  const keys = await admin.keys(`${prefix}*`);
+  if (keys.length > 0) await admin.del(...keys);
+  admin.disconnect();
+  const pg = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
+  const tables =
+    await pg`SELECT tablename FROM pg_tables WHERE tablename LIKE ${`${tablePrefix}%`}`;
+  for (const t of tables) await pg.unsafe(`DROP TABLE IF EXISTS "${t.tablename}" CASCADE`);
+  await pg.end({ timeout: 5 });
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function open(options: TestStackOptions, names: StackNames): Promise<TestStack> {
+  const { prefix, tablePrefix, dir } = names;
   const kekNames = options.kekNames ?? ['pii'];
   const dbSpecs = options.databases ?? [{ name: 'orders', kind: 'memory' }];
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -163,18 +195,8 @@ export async function openTestStack(options: TestStackOptions = {}): Promise<Tes
     await engine?.close();
     (engine?.ctx.redis as Redis | undefined)?.disconnect();
     await backend.close();
-    const admin = new Redis(REDIS_URL);
-    const keys = await admin.keys(`${prefix}*`);
-    if (keys.length > 0) await admin.del(...keys);
-    admin.disconnect();
-    if (sql !== undefined || options.control === 'postgres') {
-      const pg = sql ?? postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
-      const tables =
-        await pg`SELECT tablename FROM pg_tables WHERE tablename LIKE ${`${tablePrefix}%`}`;
-      for (const t of tables) await pg.unsafe(`DROP TABLE IF EXISTS "${t.tablename}" CASCADE`);
-      await pg.end({ timeout: 5 });
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await sql?.end({ timeout: 5 });
+    await removeLeftovers(names);
   });
 
   return {
