@@ -100,7 +100,7 @@ describe.skipIf(typeof Deno !== 'undefined')(
         await close();
       }
       await fresh.close?.();
-    });
+    }, 120_000);
 
     it('still decrypts every data ciphertext made before the rotation', async () => {
       const fresh = await fixture.provider();
@@ -117,7 +117,7 @@ describe.skipIf(typeof Deno !== 'undefined')(
         await close();
       }
       await fresh.close?.();
-    });
+    }, 120_000);
 
     it('leaves no DEK bytes, plaintext or wrapped, in Redis or in the worker log', async () => {
       const secrets: Uint8Array[] = [];

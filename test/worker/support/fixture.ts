@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 
-import { type DekStore, type KekProvider, newDekId } from '@rekey/crypto-core';
+import { type DekStore, type KekProvider, type NewDekRecord, newDekId } from '@rekey/crypto-core';
 import { connectRedis, runCli } from '@rekey/worker';
 import { parseConfig, type WorkerConfig } from '@rekey/worker/config';
 import { type ControlStore, openControlStore, postgresDriver } from '@rekey/worker/control';
@@ -104,25 +104,31 @@ export class Fixture {
     return openControlStore(this.config.control);
   }
 
-  /** Creates `count` DEKs under the provider's primary in one database, 16 at a time. */
+  /** Creates `count` DEKs under the provider's primary in one database, in bulk where possible. */
   async seed(database: string, count: number, provider: KekProvider): Promise<SeededDek[]> {
     const kekName = this.config.keks[0]?.name as string;
     if ((await provider.describe(kekName)).length === 0) await provider.rotate(kekName);
     const { store, close } = await this.store(database);
+    // The SQL stores have a one-statement bulk insert beyond the port; use it where it exists.
+    const bulk = (
+      store as Partial<{ insertMany(r: readonly NewDekRecord[]): Promise<void> }>
+    ).insertMany?.bind(store);
     const seeded: SeededDek[] = [];
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < count) {
-        const i = next++;
+    for (let done = 0; done < count; ) {
+      const n = Math.min(1_000, count - done);
+      const records: NewDekRecord[] = [];
+      for (let i = 0; i < n; i++) {
         const id = newDekId();
-        const scope = `tenant-${i % 13}`;
+        const scope = `tenant-${(done + i) % 13}`;
         const plaintext = new Uint8Array(randomBytes(32));
         const wrapped = await provider.wrap(plaintext, { dekId: id, scope, kekName });
-        await store.insert({ id, scope, kekName, kekRef: wrapped.kekRef, wrapped: wrapped.bytes });
+        records.push({ id, scope, kekName, kekRef: wrapped.kekRef, wrapped: wrapped.bytes });
         seeded.push({ id, scope, plaintext, wrapped: wrapped.bytes });
       }
-    };
-    await Promise.all(Array.from({ length: database === 'lite' ? 1 : 16 }, lane));
+      if (bulk !== undefined) await bulk(records);
+      else for (const r of records) await store.insert(r);
+      done += n;
+    }
     await close();
     return seeded;
   }
