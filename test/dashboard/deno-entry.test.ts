@@ -21,14 +21,17 @@ import {
 } from '../../apps/dashboard/src/testing/config-fixture.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const DENO = join(root, 'node_modules/.bin/deno');
+// The binary itself: the `.bin/deno` shim runs it as a child that a signal to the shim orphans.
+const DENO = join(root, 'node_modules/deno/deno');
+const TSX = join(root, 'node_modules/.bin/tsx');
 const TOKENS = {
   viewer: 'deno-viewer-token-0123456789',
   operator: 'deno-operator-token-0123456789',
 };
 
 let fixture: ConfigFixture;
-let deno: ChildProcess | undefined;
+let deno: Entry | undefined;
+let nodeEntry: Entry | undefined;
 let denoUrl = '';
 let backend: DashboardBackend;
 let node: Dashboard;
@@ -47,7 +50,27 @@ beforeAll(async () => {
   runId = run.id;
 
   if (!existsSync(DENO)) return;
-  deno = spawn(DENO, ['run', '--allow-all', '--conditions=@rekey/source', 'src/deno-main.ts'], {
+  deno = await startEntry(DENO, [
+    'run',
+    '--allow-all',
+    '--conditions=@rekey/source',
+    'src/deno-main.ts',
+  ]);
+  denoUrl = deno.url;
+  nodeEntry = await startEntry(TSX, ['--conditions=@rekey/source', 'src/node-main.ts']);
+}, 180_000);
+
+/** An entry running as its own process. */
+interface Entry {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts an entry on a free port with the fixture's configuration and waits until it listens. */
+async function startEntry(command: string, args: string[]): Promise<Entry> {
+  const child = spawn(command, args, {
     cwd: join(root, 'apps/dashboard'),
     env: {
       ...process.env,
@@ -60,28 +83,34 @@ beforeAll(async () => {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  deno.stderr?.on('data', (d) => {
+  child.stderr?.on('data', (d) => {
     stderr += String(d);
   });
-  denoUrl = await new Promise<string>((resolvePort, reject) => {
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const url = await new Promise<string>((resolveUrl, reject) => {
     let out = '';
-    deno?.stdout?.on('data', (d) => {
+    child.stdout?.on('data', (d) => {
       out += String(d);
-      const port = /"event":"listening","runtime":"deno","port":(\d+)/.exec(out)?.[1];
-      if (port !== undefined) resolvePort(`http://127.0.0.1:${port}`);
+      const port = /"event":"listening","runtime":"[a-z]+","port":(\d+)/.exec(out)?.[1];
+      if (port !== undefined) resolveUrl(`http://127.0.0.1:${port}`);
     });
-    deno?.once('exit', (code) =>
-      reject(new Error(`deno exited with ${code}: ${stderr.slice(-2000)}`)),
+    void exited.then((code) =>
+      reject(new Error(`${command} exited with ${code}: ${stderr.slice(-2000)}`)),
     );
   });
-}, 180_000);
+  return {
+    child,
+    url,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
 
 afterAll(async () => {
-  if (deno !== undefined && deno.exitCode === null) {
-    const exited = new Promise((r) => deno?.once('exit', r));
-    deno.kill('SIGTERM');
-    await exited;
-  }
+  await deno?.stop();
+  await nodeEntry?.stop();
   node?.close();
   await backend?.close();
   await fixture?.close();
@@ -191,5 +220,27 @@ describe.skipIf(!existsSync(DENO))('the Deno entry', () => {
     expect(text).toMatch(/\nid: [0-9a-f]{8}\.\d+/);
     const data = /data: (.*)/.exec(text.slice(text.indexOf('event: snapshot')))?.[1] ?? '{}';
     expect((JSON.parse(data) as { id: string }).id).toBe(runId);
+  });
+
+  it('serves the same pages and API from the Node entry process', async () => {
+    const nodeUrl = nodeEntry?.url ?? '';
+    for (const path of ['/', '/login', `/runs/${runId}`, '/static/dashboard.js']) {
+      const [a, b] = await Promise.all([
+        fetch(`${denoUrl}${path}`, { headers: viewer }),
+        fetch(`${nodeUrl}${path}`, { headers: viewer }),
+      ]);
+      expect(a.status, path).toBe(200);
+      expect(await a.text(), path).toBe(await b.text());
+    }
+    const [a, b] = await Promise.all([
+      fetch(`${denoUrl}/api/overview`, { headers: viewer }),
+      fetch(`${nodeUrl}/api/overview`, { headers: viewer }),
+    ]);
+    expect(steady(await a.json())).toEqual(steady(await b.json()));
+  });
+
+  it('shuts both entries down cleanly on SIGTERM', async () => {
+    const codes = [await deno?.stop(), await nodeEntry?.stop()];
+    expect(codes).toEqual([0, 0]);
   });
 });
