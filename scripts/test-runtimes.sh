@@ -31,14 +31,23 @@ vitest="$root/node_modules/vitest/vitest.mjs"
 runtimes=${REKEY_RUNTIMES:-bun node24}
 packages=(crypto-core kek-providers storage-adapters)
 
-# Test files (globs relative to the package) that each runtime skips, per package.
+# Test files (a glob relative to the package) that each runtime skips, per package, and why.
 bun_skip_kek_providers='src/pkcs11/**'
+bun_why_kek_providers='pkcs11js loads, but SoftHSM2 cannot see the SOFTHSM2_CONF the tests set'
 bun_skip_storage_adapters='src/sqlite/better-sqlite3.test.ts'
+bun_why_storage_adapters='Bun refuses to load the better-sqlite3 addon'
 node24_skip_kek_providers='src/pkcs11/**'
+node24_why_kek_providers='the pkcs11js addon is built for Node 20 (ABI 115)'
 node24_skip_storage_adapters='src/sqlite/better-sqlite3.test.ts'
+node24_why_storage_adapters='the better-sqlite3 addon is built for Node 20 (ABI 115)'
 
 skips_for() {
   local var="${1}_skip_${2//-/_}"
+  echo "${!var:-}"
+}
+
+why_for() {
+  local var="${1}_why_${2//-/_}"
   echo "${!var:-}"
 }
 
@@ -49,7 +58,7 @@ run_bun() {
   skip=$(skips_for bun "$pkg")
   local args=(test --conditions=@rekey/source --timeout=300000 --only-failures)
   if [ -n "$skip" ]; then
-    echo "test-runtimes: bun: skipping $pkg/$skip (native addon that cannot work under Bun)"
+    echo "test-runtimes: bun: skipping $pkg/$skip: $(why_for bun "$pkg")"
     args+=("--path-ignore-patterns=$skip")
   fi
   (cd "packages/$pkg" && "$bun" "${args[@]}" src/)
@@ -60,7 +69,7 @@ run_node24() {
   skip=$(skips_for node24 "$pkg")
   local args=("$vitest" run)
   if [ -n "$skip" ]; then
-    echo "test-runtimes: node 24: skipping $pkg/$skip (native addon built for Node 20, ABI 115)"
+    echo "test-runtimes: node 24: skipping $pkg/$skip: $(why_for node24 "$pkg")"
     args+=(--exclude "$skip")
   fi
   (cd "packages/$pkg" && "$node24" "${args[@]}")
