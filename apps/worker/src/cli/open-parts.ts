@@ -22,7 +22,7 @@ export async function openControlParts(
   _logger?: Logger,
 ): Promise<ControlParts> {
   const control = await openControlStore(config.control);
-  const redis = connectRedis(revealed(config.redis.url));
+  const redis = connectRedis(revealed(config.redis.url), { failFast: true });
   const queues = new EngineQueues(redis, config.redis.prefix);
   return {
     control,

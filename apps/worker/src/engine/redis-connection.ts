@@ -2,8 +2,18 @@
 import { ConfigError } from '@rekey/crypto-core';
 import { Redis } from 'ioredis';
 
-/** A connection suitable for BullMQ workers (no per-request retry limit). */
-export function connectRedis(url: string): Redis {
+/**
+ * A Redis connection. Workers wait for Redis forever (BullMQ needs no per-request retry limit);
+ * a command-line call (`failFast`) gives up after a few attempts so the CLI reports the outage.
+ */
+export function connectRedis(url: string, options: { failFast?: boolean } = {}): Redis {
+  if (options.failFast === true) {
+    return new Redis(url, {
+      maxRetriesPerRequest: 2,
+      connectTimeout: 5_000,
+      enableReadyCheck: true,
+    });
+  }
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
 }
 

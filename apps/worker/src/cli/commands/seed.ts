@@ -2,10 +2,14 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 
-import { newDekId } from '@rekey/crypto-core';
+import { type NewDekRecord, newDekId } from '@rekey/crypto-core';
 
 import { CliError, type CliIo, EXIT, json, line, loadCliConfig } from '../cli-context.ts';
 import { openStoresAndProviders } from '../open-stores.ts';
+
+interface BulkInsert {
+  insertMany(records: readonly NewDekRecord[]): Promise<void>;
+}
 
 export const SEED_HELP = `Usage: rekey seed <kek> --database NAME --count N [--scope S] [--json]
 
@@ -59,19 +63,22 @@ export async function seedCommand(argv: string[], io: CliIo): Promise<number> {
     if ((await provider.describe(kekName)).length === 0) await provider.rotate(kekName);
     const scope = values.scope ?? 'seed';
     let kekRef = '';
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < count) {
-        next++;
+    // The SQL stores have a one-statement bulk insert beyond the port; use it where it exists.
+    const bulk = (store as Partial<BulkInsert>).insertMany?.bind(store);
+    for (let done = 0; done < count; ) {
+      const records: NewDekRecord[] = [];
+      for (let i = 0; i < Math.min(1_000, count - done); i++) {
         const id = newDekId();
-        const dek = randomBytes(32);
+        const dek = new Uint8Array(randomBytes(32));
         const wrapped = await provider.wrap(dek, { dekId: id, scope, kekName });
         dek.fill(0);
         kekRef = wrapped.kekRef;
-        await store.insert({ id, scope, kekName, kekRef: wrapped.kekRef, wrapped: wrapped.bytes });
+        records.push({ id, scope, kekName, kekRef: wrapped.kekRef, wrapped: wrapped.bytes });
       }
-    };
-    await Promise.all(Array.from({ length: 16 }, lane));
+      if (bulk !== undefined) await bulk(records);
+      else await Promise.all(records.map((r) => store.insert(r)));
+      done += records.length;
+    }
     if (values.json === true)
       json(io.stdout, { database: values.database, kekName, kekRef, count });
     else line(io.stdout, `seeded ${count} DEKs under ${kekRef} in ${values.database}`);
