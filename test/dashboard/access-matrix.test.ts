@@ -304,6 +304,20 @@ describe('sessions and headers', () => {
     }
   });
 
+  it('offers the rotate and run actions to operators only', async () => {
+    const page = async (role: 'viewer' | 'operator', path: string) =>
+      (
+        await dashboard.app.request(path, {
+          headers: { Cookie: `rekey_session=${sessions[role].cookie}` },
+        })
+      ).text();
+    expect(await page('operator', '/')).toContain('id="start-form"');
+    expect(await page('viewer', '/')).not.toContain('id="start-form"');
+    expect(await page('operator', `/runs/${runId}`)).toContain('id="run-actions"');
+    expect(await page('viewer', `/runs/${runId}`)).not.toContain('id="run-actions"');
+    expect(await page('viewer', '/')).toContain('data-role="viewer"');
+  });
+
   it('serves pages without a single inline script', async () => {
     const res = await dashboard.app.request('/', {
       headers: { Cookie: `rekey_session=${sessions.operator.cookie}` },
