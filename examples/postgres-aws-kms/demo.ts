@@ -78,7 +78,7 @@ export async function runDemo(
     // 5. Forget a tenant: crypto-shredding leaves its rows unreadable for good.
     const shreddedDeks = await vault.forgetTenant('globex');
     const gone = await vault.get(carol).catch((error: unknown) => error);
-    print(`5. shredded ${shreddedDeks} DEK(s) of globex; Carol now: ${describe(gone)}`);
+    print(`5. shredded ${shreddedDeks} DEK(s) of globex; Carol now: ${outcomeOf(gone)}`);
 
     let readable = 0;
     for (const id of [alice, bob, carol, dave]) {
@@ -106,7 +106,7 @@ export async function runDemo(
   }
 }
 
-function describe(outcome: unknown): string {
+function outcomeOf(outcome: unknown): string {
   if (outcome instanceof DekNotFoundError) return 'unreadable (its DEK is gone)';
   if (outcome instanceof Error) return `${outcome.name}`;
   return 'still readable?!';
