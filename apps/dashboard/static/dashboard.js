@@ -556,6 +556,7 @@
 
   function renderRun(run) {
     currentRun = run;
+    const moving = run.active && !run.paused;
     const t = run.totals;
     const title = document.getElementById('run-title');
     if (title !== null) {
@@ -596,8 +597,8 @@
           stat('Skipped', num(t.skipped), t.skipped > 0 ? 'warn' : undefined),
           stat('Failed', num(t.failed), t.failed > 0 ? 'bad' : undefined),
           stat('Remaining', num(t.remaining)),
-          stat('Rate', run.active ? `${num(run.ratePerSecond)}/s` : '—'),
-          stat('ETA', run.active ? duration(run.etaSeconds) : '—'),
+          stat('Rate', moving ? `${num(run.ratePerSecond)}/s` : '—'),
+          stat('ETA', moving ? duration(run.etaSeconds) : '—'),
         ),
       ),
     );
@@ -798,13 +799,12 @@
     const box = canvas.parentElement;
     const empty = box.querySelector('.chart-empty');
     if (points.length < 2 || points.every((p) => p.perSecond === 0)) {
-      if (empty === null)
-        box.append(
-          h('p', {
-            class: 'chart-empty',
-            text: run.active ? 'Collecting samples…' : 'No samples recorded for this run.',
-          }),
-        );
+      // An empty chart says why, instead of drawing a flat line.
+      const text = run.active
+        ? 'Waiting for the first rewraps…'
+        : 'No rewraps recorded by this dashboard.';
+      if (empty === null) box.append(h('p', { class: 'chart-empty', text }));
+      else empty.textContent = text;
     } else {
       empty?.remove();
     }
