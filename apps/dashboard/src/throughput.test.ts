@@ -10,14 +10,18 @@ describe('the throughput tracker', () => {
     expect(t.rate('other')).toBe(0);
   });
 
-  it('charts the rate of each interval', () => {
+  it('charts the rate over the few seconds before each sample, smoothing bursts', () => {
     const t = new ThroughputTracker();
     t.record('run', 0, 0);
     t.record('run', 1_000, 100);
     t.record('run', 3_000, 500);
+    t.record('run', 9_000, 500);
+    t.record('run', 10_000, 1_500);
     expect(t.series('run')).toEqual([
       { t: 1_000, perSecond: 100 },
-      { t: 3_000, perSecond: 200 },
+      { t: 3_000, perSecond: 167 },
+      { t: 9_000, perSecond: 0 },
+      { t: 10_000, perSecond: 1_000 },
     ]);
   });
 

@@ -25,6 +25,8 @@ const MAX_SAMPLES = 600;
 const MAX_RUNS = 50;
 /** The window the current rate is measured over. */
 const RATE_WINDOW_MS = 20_000;
+/** The trailing window each point of the chart is measured over. */
+const SERIES_WINDOW_MS = 5_000;
 /** Samples closer together than this are merged (the latest count wins). */
 const MIN_SPACING_MS = 500;
 
@@ -59,16 +61,23 @@ export class ThroughputTracker {
     return seconds <= 0 ? 0 : (last.processed - first.processed) / seconds;
   }
 
-  /** The per-interval rates of a run, oldest first. */
+  /**
+   * The rate at each sample over the few seconds before it, oldest first. Work lands in pages
+   * of a thousand DEKs, so a rate between two neighbouring samples would jump between zero
+   * and a burst.
+   */
   series(runId: string): ThroughputPoint[] {
     const samples = this.#samples.get(runId) ?? [];
     const points: ThroughputPoint[] = [];
+    let from = 0;
     for (let i = 1; i < samples.length; i++) {
-      const a = samples[i - 1] as Sample;
       const b = samples[i] as Sample;
+      while (from < i - 1 && b.t - (samples[from] as Sample).t > SERIES_WINDOW_MS) from++;
+      const a = samples[from] as Sample;
       const seconds = (b.t - a.t) / 1000;
-      if (seconds > 0)
+      if (seconds > 0) {
         points.push({ t: b.t, perSecond: Math.round((b.processed - a.processed) / seconds) });
+      }
     }
     return points;
   }
