@@ -18,6 +18,14 @@
  * Each candidate is measured in short interleaved rounds (machine drift hits all alike); ops/s
  * are medians over rounds, and each ratio is the median of per-round ratios.
  *
+ * Measured on the shared 2-core machine (two runs, 300 ms x 9 rounds, load average 4-6; ranges
+ * are the two runs), rekey with context against each candidate, encrypt / decrypt:
+ *
+ * - aws-esdk 20-50x / 21-31x faster; cached 19-38x / 19-21x; signed 157-197x / 214-233x.
+ * - cloak 1.08-1.52x / 0.58-0.90x (async), 0.84-1.25x / 0.72-0.83x (sync): rekey decrypts
+ *   slower than cloak when it binds a context; without one it is 1.31-2.15x / 0.95-1.65x.
+ * - raw node:crypto: rekey reaches 0.48-0.54x / 0.31-0.34x of it.
+ *
  *   BENCH_MS=200           time per measurement (default 100)
  *   BENCH_ROUNDS=9         interleaved rounds (default 5)
  *   BENCH_RECORD_BYTES=1024
