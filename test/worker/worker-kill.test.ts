@@ -109,6 +109,11 @@ describe.skipIf(typeof Deno !== 'undefined')('a worker killed with SIGKILL mid-r
       );
       expect(Buffer.from(dek).equals(Buffer.from(s.plaintext))).toBe(true);
     }
+    // Progress stayed exact through the kills: every DEK counted once, none skipped or failed.
+    const progress = await control.getProgress(runId);
+    expect(progress.map((p) => [p.done, p.skipped, p.failed, p.remaining])).toEqual([
+      [COUNT, 0, 0, 0],
+    ]);
     // No DEK was rewrapped twice: revision 2 everywhere (1 at insert, +1 for the one rewrap).
     expect(new Set(records.map((r) => r.revision))).toEqual(new Set([2]));
     const verify = await fixture.cli(['verify', 'pii', '--json']);

@@ -92,6 +92,11 @@ export interface RangeRecord {
   readonly skipped: number;
   readonly failed: number;
   readonly status: 'pending' | 'done' | 'failed';
+  /**
+   * The page being written, `after < id <= until`, between the intent and its recorded result;
+   * a crash in between leaves it set, so the re-run can count what that write did.
+   */
+  readonly inflight: { readonly after: string; readonly until: string } | null;
 }
 
 /** A new range for the planner to record. */
@@ -184,13 +189,30 @@ export interface ControlStore {
     limit: number,
   ): Promise<RangeRecord[]>;
 
-  /** Adds counts to a range and to its database row. */
+  /** Adds counts to a range and to its database row, and clears the range's in-flight page. */
   addProgress(
     runId: string,
     database: string,
     sweep: number,
     start: string,
     delta: ProgressDelta,
+  ): Promise<void>;
+
+  /** The range starting at `start`, or `undefined`. */
+  getRange(
+    runId: string,
+    database: string,
+    sweep: number,
+    start: string,
+  ): Promise<RangeRecord | undefined>;
+
+  /** Records the intent to write the page `after < id <= until` of a range. */
+  markInflight(
+    runId: string,
+    database: string,
+    sweep: number,
+    start: string,
+    page: { readonly after: string; readonly until: string },
   ): Promise<void>;
 
   /** Marks a range done or failed. Returns false when it was not pending. */

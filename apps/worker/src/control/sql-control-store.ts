@@ -19,7 +19,7 @@ import {
 } from './control-store.ts';
 import type { SqlDriver, SqlRow } from './sql-driver.ts';
 
-/** Version 2 added `runs.paused` and `run_databases.failures`. */
+/** Version 2 added `runs.paused`, `run_databases.failures` and the ranges' in-flight page. */
 const SCHEMA_VERSION = 2;
 
 /** A `ControlStore` over a SQL driver, with tables named `<tablePrefix>runs` and so on. */
@@ -67,6 +67,8 @@ export class SqlControlStore implements ControlStore {
     const toVersion2 = [
       `ALTER TABLE ${p}runs ADD COLUMN paused INTEGER NOT NULL DEFAULT 0`,
       `ALTER TABLE ${p}run_databases ADD COLUMN failures TEXT`,
+      `ALTER TABLE ${p}run_ranges ADD COLUMN inflight_after TEXT`,
+      `ALTER TABLE ${p}run_ranges ADD COLUMN inflight_until TEXT`,
     ];
     await this.#db.transaction(async (tx) => {
       for (const s of statements) await tx.query(s);
@@ -283,8 +285,15 @@ export class SqlControlStore implements ControlStore {
     start: string,
     delta: ProgressDelta,
   ): Promise<void> {
-    if (delta.done === 0 && delta.skipped === 0 && delta.failed === 0) return;
     const p = this.#p;
+    if (delta.done === 0 && delta.skipped === 0 && delta.failed === 0) {
+      await this.#db.query(
+        `UPDATE ${p}run_ranges SET inflight_after = NULL, inflight_until = NULL
+          WHERE run_id = ? AND db = ? AND sweep = ? AND range_start = ?`,
+        [runId, database, sweep, start],
+      );
+      return;
+    }
     const counts = [delta.done, delta.skipped, delta.failed];
     await this.#db.transaction(async (tx) => {
       if (delta.failures !== undefined && Object.keys(delta.failures).length > 0) {
@@ -303,7 +312,8 @@ export class SqlControlStore implements ControlStore {
         ]);
       }
       await tx.query(
-        `UPDATE ${p}run_ranges SET done = done + ?, skipped = skipped + ?, failed = failed + ?
+        `UPDATE ${p}run_ranges SET done = done + ?, skipped = skipped + ?, failed = failed + ?,
+          inflight_after = NULL, inflight_until = NULL
           WHERE run_id = ? AND db = ? AND sweep = ? AND range_start = ?`,
         [...counts, runId, database, sweep, start],
       );
@@ -313,6 +323,33 @@ export class SqlControlStore implements ControlStore {
         [...counts, Date.now(), runId, database],
       );
     });
+  }
+
+  async getRange(
+    runId: string,
+    database: string,
+    sweep: number,
+    start: string,
+  ): Promise<RangeRecord | undefined> {
+    const { rows } = await this.#db.query(
+      `SELECT * FROM ${this.#p}run_ranges WHERE run_id = ? AND db = ? AND sweep = ? AND range_start = ?`,
+      [runId, database, sweep, start],
+    );
+    return rows[0] === undefined ? undefined : toRange(rows[0]);
+  }
+
+  async markInflight(
+    runId: string,
+    database: string,
+    sweep: number,
+    start: string,
+    page: { readonly after: string; readonly until: string },
+  ): Promise<void> {
+    await this.#db.query(
+      `UPDATE ${this.#p}run_ranges SET inflight_after = ?, inflight_until = ?
+        WHERE run_id = ? AND db = ? AND sweep = ? AND range_start = ?`,
+      [page.after, page.until, runId, database, sweep, start],
+    );
   }
 
   async finishRange(
@@ -453,6 +490,10 @@ function toRange(r: SqlRow): RangeRecord {
     skipped: Number(r.skipped),
     failed: Number(r.failed),
     status: r.status as RangeRecord['status'],
+    inflight:
+      r.inflight_until === null || r.inflight_until === undefined
+        ? null
+        : { after: String(r.inflight_after ?? ''), until: String(r.inflight_until) },
   };
 }
 

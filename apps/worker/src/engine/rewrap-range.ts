@@ -47,12 +47,21 @@ export async function rewrapRange(
   const run = await ctx.control.getRun(job.runId);
   if (run === undefined || run.phase !== 'rewrapping' || run.sweep !== job.sweep) return outcome;
   if (run.paused) return { ...outcome, released: true, reason: 'paused' };
+  const range = await ctx.control.getRange(job.runId, job.database, job.sweep, job.start);
+  if (range?.inflight) await countCrashedWrite(ctx, job, range.inflight);
   const { store } = databaseOf(ctx, job.database);
   const { provider } = kekOf(ctx, job.kekName);
   const pacer = ctx.pacer(job.kekName);
 
   let lastPublish = 0;
-  const record = async (swaps: DekSwap[], failureCodes: readonly string[]): Promise<void> => {
+  const record = async (
+    swaps: DekSwap[],
+    failureCodes: readonly string[],
+    page: { after: string; until: string },
+  ): Promise<void> => {
+    // Intent first: if the process dies after the write commits but before its count is
+    // recorded, the re-run counts what this write did (see countCrashedWrite).
+    await ctx.control.markInflight(job.runId, job.database, job.sweep, job.start, page);
     const result =
       swaps.length === 0 ? { updated: [], conflicted: [] } : await store.compareAndSwap(swaps);
     const failures: Record<string, number> = {};
@@ -120,7 +129,10 @@ export async function rewrapRange(
         );
       }
       await writing;
-      writing = record(swaps, failureCodes);
+      writing = record(swaps, failureCodes, {
+        after: after ?? '',
+        until: page.at(-1)?.id as string,
+      });
       // Handled when awaited; until then a failed write must not count as an unhandled rejection.
       writing.catch(() => {});
       after = page.at(-1)?.id;
@@ -153,5 +165,37 @@ async function publishProgress(ctx: EngineContext, job: RewrapJob): Promise<void
     skipped: progress.skipped,
     failed: progress.failed,
     failures: progress.failures,
+  });
+}
+
+/**
+ * A previous attempt died between recording the intent to write a page and recording what the
+ * write did. DEKs of that page now on the target were rewritten by it (the compare-and-swap
+ * committed): count them, so `done` stays exact across crashes.
+ */
+async function countCrashedWrite(
+  ctx: EngineContext,
+  job: RewrapJob,
+  page: { readonly after: string; readonly until: string },
+): Promise<void> {
+  const { store } = databaseOf(ctx, job.database);
+  let counted = 0;
+  let after: string | undefined = page.after === '' ? undefined : page.after;
+  for (;;) {
+    const found = await store.scan({
+      kekName: job.kekName,
+      kekRefs: [job.targetRef],
+      ...(after === undefined ? {} : { after }),
+      until: page.until,
+      limit: PAGE_SIZE,
+    });
+    counted += found.length;
+    if (found.length < PAGE_SIZE) break;
+    after = found.at(-1)?.id;
+  }
+  await ctx.control.addProgress(job.runId, job.database, job.sweep, job.start, {
+    done: counted,
+    skipped: 0,
+    failed: 0,
   });
 }
