@@ -99,8 +99,11 @@ beforeAll(async () => {
     ],
     deks: DEKS_PER_DATABASE,
     engine: true,
-    // Two provider requests per DEK: about 2,000 DEKs a second, so the run lasts a while.
-    requestsPerSecond: 4_000,
+    // Two provider requests per DEK: about 500 DEKs a second, so the run lasts several pages
+    // of 1,000 DEKs and the stream has states between the start and the end to show.
+    requestsPerSecond: 1_000,
+    // One range of 1,000 DEKs at a time per database: counts grow page by page.
+    concurrency: 1,
     heartbeatMs: 300,
   });
 }, 120_000);
@@ -153,7 +156,11 @@ describe('the live event stream during a real rotation', () => {
     const done = deltas.map((e) => (e.data as RunData).totals.done);
     expect(done).toEqual([...done].sort((a, b) => a - b));
     const total = 2 * DEKS_PER_DATABASE;
-    expect(done.some((d) => d > 0 && d < total)).toBe(true);
+    const trace = JSON.stringify(done);
+    expect(
+      done.some((d) => d > 0 && d < total),
+      trace,
+    ).toBe(true);
 
     const last = deltas.at(-1)?.data as RunData;
     expect(last.phase).toBe('completed');

@@ -49,6 +49,8 @@ export interface TestStackOptions {
   /** Start the worker engine in this process (default false). */
   readonly engine?: boolean;
   readonly batchSize?: number;
+  /** Rewrap jobs per database at once (default 2); 1 makes pages finish one after another. */
+  readonly concurrency?: number;
   /** Provider requests per second for the engine (2 per DEK): slows a run to watch it. */
   readonly requestsPerSecond?: number;
   /** A schedule for every KEK, e.g. `30d`. */
@@ -146,7 +148,10 @@ async function open(options: TestStackOptions, names: StackNames): Promise<TestS
       {},
     );
     const engineDbs = new Map<string, EngineDatabase>(
-      [...stores].map(([name, store]) => [name, { name, store, concurrency: 2 }]),
+      [...stores].map(([name, store]) => [
+        name,
+        { name, store, concurrency: options.concurrency ?? 2 },
+      ]),
     );
     const engineKeks = new Map<string, EngineKek>(
       kekNames.map((name) => [
