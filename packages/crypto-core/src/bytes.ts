@@ -5,6 +5,17 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** UTF-8 bytes of a string. */
 export function utf8(text: string): Uint8Array {
+  // Short ASCII strings (context keys and values, ids, labels) are the common case, and
+  // TextEncoder's per-call cost dwarfs copying a few bytes by hand.
+  if (text.length <= 64) {
+    const out = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 0x7f) return encoder.encode(text);
+      out[i] = c;
+    }
+    return out;
+  }
   return encoder.encode(text);
 }
 
@@ -30,32 +41,17 @@ export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const B64URL_INDEX = new Int16Array(128).fill(-1);
-for (let i = 0; i < B64URL.length; i++) B64URL_INDEX[B64URL.charCodeAt(i)] = i;
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 /** Base64url without padding (RFC 4648 section 5). */
 export function toBase64Url(bytes: Uint8Array): string {
-  let out = '';
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n =
-      ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
-    out +=
-      B64URL.charAt(n >> 18) +
-      B64URL.charAt((n >> 12) & 63) +
-      B64URL.charAt((n >> 6) & 63) +
-      B64URL.charAt(n & 63);
+  // btoa is native on every runtime rekey supports; building its binary string in chunks keeps
+  // String.fromCharCode within argument-count limits.
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000) as unknown as number[]);
   }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = (bytes[i] as number) << 16;
-    out += B64URL.charAt(n >> 18) + B64URL.charAt((n >> 12) & 63);
-  } else if (rest === 2) {
-    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8);
-    out += B64URL.charAt(n >> 18) + B64URL.charAt((n >> 12) & 63) + B64URL.charAt((n >> 6) & 63);
-  }
-  return out;
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 /**
@@ -63,25 +59,21 @@ export function toBase64Url(bytes: Uint8Array): string {
  * alphabet, a length of 1 mod 4, or non-zero trailing bits, so every string has one decoding.
  */
 export function fromBase64Url(text: string): Uint8Array | undefined {
-  if (text.length % 4 === 1) return undefined;
-  const out = new Uint8Array(Math.floor((text.length * 3) / 4));
-  let acc = 0;
-  let bits = 0;
-  let o = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const v = c < 128 ? (B64URL_INDEX[c] as number) : -1;
-    if (v < 0) return undefined;
-    acc = ((acc << 6) | v) & 0xffffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-    }
+  if (text.length % 4 === 1 || !BASE64URL.test(text)) return undefined;
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  // atob ignores non-zero bits after the last full byte; a canonical encoding has none.
+  const rest = text.length % 4;
+  if (rest !== 0) {
+    const last = BASE64URL_VALUES.indexOf(text.charAt(text.length - 1));
+    const unused = rest === 2 ? 0b1111 : 0b11;
+    if ((last & unused) !== 0) return undefined;
   }
-  if ((acc & ((1 << bits) - 1)) !== 0) return undefined;
   return out;
 }
+
+const BASE64URL_VALUES = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /** Lowercase hex of bytes. */
 export function toHex(bytes: Uint8Array): string {
