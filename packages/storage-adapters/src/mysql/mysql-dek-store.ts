@@ -112,6 +112,12 @@ export class MysqlDekStore implements DekStore {
   }
 
   /**
+   * Inserts with the server's clock, then reads the row back for its `createdAt`.
+   *
+   * NOTE: two statements, not one: MySQL has no `INSERT ... RETURNING` (MariaDB does, MySQL 8
+   * does not), and the creation time must come from the server so that "oldest first" holds
+   * across writers. If the row is deleted in between, the record is built from the input.
+   *
    * @throws {InputError} for a malformed record.
    * @throws {DuplicateDekError} when the id is taken.
    */
@@ -120,7 +126,15 @@ export class MysqlDekStore implements DekStore {
     await this.#query(this.#q.insert, [[insertRow(record)]], record.id);
     const stored = await this.get(record.id);
     // Deleted between the two statements: report what was inserted.
-    return stored ?? { ...record, revision: 1, createdAt: new Date(), rotatedAt: null };
+    return (
+      stored ?? {
+        ...record,
+        wrapped: new Uint8Array(record.wrapped),
+        revision: 1,
+        createdAt: new Date(),
+        rotatedAt: null,
+      }
+    );
   }
 
   /**
