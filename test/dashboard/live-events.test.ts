@@ -139,9 +139,20 @@ describe('the live event stream during a real rotation', () => {
     expect(started.status).toBe(202);
     runId = ((await started.json()) as { run: { id: string } }).run.id;
 
-    runEvents = await readEvents(`${served.url}/api/events?run=${runId}`, auth, (events) =>
-      events.some((e) => e.event === 'run' && (e.data as RunData).phase === 'completed'),
-    );
+    // Hold the run until its stream is connected: on a loaded machine the whole run could
+    // otherwise finish before the stream's first snapshot, leaving no part-way state to see.
+    const act = (action: 'pause' | 'resume') =>
+      fetch(`${served.url}/api/rotations/${runId}/${action}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${TEST_TOKENS.operator}` },
+      });
+    expect((await act('pause')).status).toBe(200);
+    let resumed: Promise<Response> | undefined;
+    runEvents = await readEvents(`${served.url}/api/events?run=${runId}`, auth, (events) => {
+      resumed ??= act('resume');
+      return events.some((e) => e.event === 'run' && (e.data as RunData).phase === 'completed');
+    });
+    expect((await resumed)?.status).toBe(200);
     overviewEvents = await overview;
 
     const [first, ...rest] = runEvents;
