@@ -17,6 +17,21 @@ export interface RewrappedPage {
   readonly failureCodes: readonly string[];
 }
 
+/** Requests charged for a provider's first rewrap to a target (key resolution). */
+const WARM_UP_REQUESTS = 6;
+
+const warmedTargets = new WeakMap<KekProvider, Set<KekRef>>();
+
+/** The targets this provider instance has rewrapped to before (its caches are warm). */
+function warmed(provider: KekProvider): Set<KekRef> {
+  let set = warmedTargets.get(provider);
+  if (set === undefined) {
+    set = new Set();
+    warmedTargets.set(provider, set);
+  }
+  return set;
+}
+
 /** Providers that wrap in this process (no network round trip to overlap). */
 const IN_PROCESS_PROVIDERS = new Set(['local', 'platform-secret', 'memory']);
 
@@ -52,9 +67,19 @@ export async function rewrapPage(
   const swaps: DekSwap[] = [];
   const failureCodes: string[] = [];
 
-  for (let i = 0; i < records.length; i += group) {
-    const slice = records.slice(i, i + group);
-    await pacer.acquire(slice.length * requestsPerDek, signal);
+  // The first rewrap of a process to a target goes alone and is charged extra: a provider
+  // resolves and caches the keys then (AWS KMS DescribeKey, ListAliases), and calls in flight
+  // would each miss the cache and make requests the pacer did not see.
+  let warm = warmed(provider).has(target);
+  for (let i = 0; i < records.length; ) {
+    const size = warm ? group : 1;
+    const slice = records.slice(i, i + size);
+    i += size;
+    await pacer.acquire(slice.length * requestsPerDek + (warm ? 0 : WARM_UP_REQUESTS), signal);
+    if (!warm) {
+      warmed(provider).add(target);
+      warm = true;
+    }
     const results = await Promise.allSettled(slice.map((r) => rewrapOne(r, provider, target)));
     for (let j = 0; j < results.length; j++) {
       const result = results[j] as PromiseSettledResult<DekSwap>;
