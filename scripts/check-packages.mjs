@@ -16,7 +16,7 @@
  * Exits non-zero and lists every problem if any check fails.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -110,6 +110,13 @@ say('check-packages: deno publish --dry-run');
 const deno = join(root, 'node_modules', '.bin', 'deno');
 const jsr = run(deno, ['publish', '--dry-run', '--allow-dirty'], root);
 if (!jsr.ok) problems.push(`deno publish --dry-run failed\n${jsr.output}`);
+
+// The build was only for checking. Left in place, dist/ would shadow the sources: TypeScript
+// takes the `types` condition first, so the workspace would typecheck against stale output.
+if (build) {
+  for (const name of packages)
+    rmSync(join(root, 'packages', name, 'dist'), { recursive: true, force: true });
+}
 
 if (problems.length > 0) {
   for (const line of problems) process.stderr.write(`check-packages: ${line}\n`);

@@ -20,6 +20,7 @@ export {
   generateDek,
   MESSAGES_PER_SUBKEY,
 } from './data-key.ts';
+export { encodeDekBinding } from './dek-binding.ts';
 export { DekCache, type DekCacheOptions } from './dek-cache.ts';
 export { assertDekId, dekIdFromBytes, dekIdToBytes, isDekId, newDekId } from './dek-id.ts';
 export type {

@@ -9,6 +9,7 @@ import {
   cryptoBackend,
   DecryptionError,
   type DekBinding,
+  encodeDekBinding,
   type KekName,
   type KekProvider,
   type KekRef,
@@ -25,7 +26,6 @@ import {
   withDisabled,
   withNewPrimary,
 } from './_keyring-model.ts';
-import { wrapAad } from './_wrap-aad.ts';
 
 const IV_LENGTH = 12;
 const TAG_LENGTH = 16;
@@ -94,7 +94,7 @@ export abstract class InProcessKekProvider implements KekProvider {
     if (found.entry.state === 'disabled') throw new KekRefError('KEK_REF_DISABLED', found.ref);
 
     const iv = randomBytes(IV_LENGTH);
-    const aad = wrapAad(this.wrapLabel, binding, found.ref);
+    const aad = encodeDekBinding(this.wrapLabel, binding, found.ref);
     const sealed = await cryptoBackend.aesGcmSeal(await this.#key(found), iv, dek, aad);
     const bytes = new Uint8Array(WRAPPED_LENGTH);
     bytes.set(iv, 0);
@@ -118,7 +118,7 @@ export abstract class InProcessKekProvider implements KekProvider {
       throw new DecryptionError();
     }
 
-    const aad = wrapAad(this.wrapLabel, binding, found.ref);
+    const aad = encodeDekBinding(this.wrapLabel, binding, found.ref);
     const iv = bytes.subarray(0, IV_LENGTH);
     return cryptoBackend.aesGcmOpen(await this.#key(found), iv, bytes.subarray(IV_LENGTH), aad);
   }

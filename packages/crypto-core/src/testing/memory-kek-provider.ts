@@ -2,7 +2,7 @@
  * An in-memory `KekProvider` for tests and examples. KEK material lives in the process and dies
  * with it: never use it for data you want to keep.
  */
-import { utf8 } from '../bytes.ts';
+import { encodeDekBinding } from '../dek-binding.ts';
 import { assertDekId } from '../dek-id.ts';
 import { ConfigError, DecryptionError, InputError, KekRefError } from '../errors.ts';
 import type {
@@ -20,7 +20,7 @@ const PROVIDER_ID = 'memory';
 const IV_LENGTH = 12;
 const TAG_LENGTH = 16;
 const DEK_LENGTH = 32;
-const WRAP_LABEL = utf8('rekey/memory-wrap/v1');
+const WRAP_LABEL = 'rekey/memory-wrap/v1';
 
 /** Options of {@link MemoryKekProvider}. */
 export interface MemoryKekProviderOptions {
@@ -214,18 +214,6 @@ function checkBinding(binding: DekBinding): void {
   }
 }
 
-/** Canonical additional data: a label, then each field as u32 big-endian length || UTF-8 bytes. */
 function wrapAad(binding: DekBinding, ref: KekRef): Uint8Array {
-  const fields = [WRAP_LABEL, ...[binding.dekId, binding.scope, binding.kekName, ref].map(utf8)];
-  let length = 0;
-  for (const f of fields) length += 4 + f.length;
-  const out = new Uint8Array(length);
-  const view = new DataView(out.buffer);
-  let offset = 0;
-  for (const f of fields) {
-    view.setUint32(offset, f.length);
-    out.set(f, offset + 4);
-    offset += 4 + f.length;
-  }
-  return out;
+  return encodeDekBinding(WRAP_LABEL, binding, ref);
 }

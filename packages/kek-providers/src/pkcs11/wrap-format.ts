@@ -2,7 +2,13 @@
  * The byte format of a DEK wrapped by the PKCS#11 provider, its GCM additional data, and the
  * names the provider gives KEK versions (refs and token labels).
  */
-import { type DekBinding, type KekName, type KekRef, utf8 } from '@rekey/crypto-core';
+import {
+  type DekBinding,
+  encodeDekBinding,
+  type KekName,
+  type KekRef,
+  utf8,
+} from '@rekey/crypto-core';
 
 /** The prefix of every ref the PKCS#11 provider issues. */
 export const PKCS11_PROVIDER_ID = 'pkcs11';
@@ -73,19 +79,7 @@ export function versionLabel(kekName: KekName, version: number): string {
  * injective, so a wrapped DEK moved to another record or relabelled with another ref fails.
  */
 export function wrapAad(binding: DekBinding, ref: KekRef): Uint8Array {
-  const fields = [AAD_LABEL, binding.dekId, binding.scope, binding.kekName, ref].map(utf8);
-  let length = 0;
-  for (const f of fields) length += 4 + f.length;
-
-  const out = new Uint8Array(length);
-  const view = new DataView(out.buffer);
-  let offset = 0;
-  for (const f of fields) {
-    view.setUint32(offset, f.length);
-    out.set(f, offset + 4);
-    offset += 4 + f.length;
-  }
-  return out;
+  return encodeDekBinding(AAD_LABEL, binding, ref);
 }
 
 /** The parts of a wrapped DEK. */
