@@ -9,6 +9,13 @@
  *
  * Sizes: REKEY_BENCH_ROTATION_DEKS, a comma list (default 20000; `250000,1000000` shows whether
  * memory stays flat as the table grows) and REKEY_BENCH_NAIVE_ROWS (default 1000).
+ *
+ * Then, against the KMS emulator of test/ (REKEY_BENCH_KMS=0 skips it):
+ * - pacing: latency 2 ms, limit R (REKEY_BENCH_KMS_RATE, default 400) at the emulator and in the
+ *   config, one worker: the achieved ReEncrypt rate against R (target at least 0.9 R);
+ * - scaling: latency 50 ms, no limit, a database concurrency of 4 with 2 batches per worker
+ *   and 8 requests in flight per batch, one worker then two on fresh tables: DEKs/s of each
+ *   (target at least 1.6x). REKEY_BENCH_KMS_DEKS sets both sizes (default 3000).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,10 +25,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { newDekId } from '@rekey/crypto-core';
+import { type KekProvider, newDekId } from '@rekey/crypto-core';
 import { connectRedis } from '@rekey/worker';
 import { parseConfig } from '@rekey/worker/config';
 import { openDekStore, openKekProvider } from '@rekey/worker/plugins';
+
+import { startKmsEmulator } from '../../test/kms-emulator/index.ts';
 
 const SIZES = (process.env.REKEY_BENCH_ROTATION_DEKS ?? '20000').split(',').map(Number);
 const NAIVE_ROWS = Number(process.env.REKEY_BENCH_NAIVE_ROWS ?? 1_000);
@@ -195,10 +204,141 @@ async function measure(deks: number): Promise<Result> {
   }
 }
 
+/** One PostgreSQL table of `deks` DEKs under `kek` (seeded 32 wraps at a time), and a config. */
+async function kmsSetup(
+  kek: Record<string, unknown>,
+  deks: number,
+  limits: Record<string, unknown> = {},
+) {
+  const hex = randomBytes(4).toString('hex');
+  const dir = mkdtempSync(join(tmpdir(), `rekey-bench-${hex}-`));
+  const table = `rk_bench_${hex}`;
+  const prefix = `{rekey-bench-${hex}}`;
+  const raw = {
+    redis: { url: REDIS_URL, prefix },
+    control: { kind: 'sqlite', path: 'control.db' },
+    databases: [{ name: 'pg', adapter: 'postgres', connection: PG_URL, table, concurrency: 4 }],
+    keks: [kek],
+    limits: { batchSize: 1000, providerConcurrency: 64, ...limits },
+  };
+  const configPath = join(dir, 'rekey.config.json');
+  writeFileSync(configPath, JSON.stringify(raw));
+  const config = parseConfig(raw, dir, { ...process.env, ...KMS_ENV });
+  const provider: KekProvider = await openKekProvider(config.keks[0] as never, dir);
+  const opened = await openDekStore(config.databases[0] as never);
+  if ((await provider.describe('pii')).length === 0) await provider.rotate('pii');
+  for (let done = 0; done < deks; done += 32) {
+    await Promise.all(
+      Array.from({ length: Math.min(32, deks - done) }, async () => {
+        const id = newDekId();
+        const w = await provider.wrap(new Uint8Array(randomBytes(32)), {
+          dekId: id,
+          scope: 's',
+          kekName: 'pii',
+        });
+        await opened.store.insert({
+          id,
+          scope: 's',
+          kekName: 'pii',
+          kekRef: w.kekRef,
+          wrapped: w.bytes,
+        });
+      }),
+    );
+  }
+  const cleanup = async (): Promise<void> => {
+    const sql = postgres(PG_URL, { max: 1, onnotice: () => {} });
+    await sql.unsafe(`DROP TABLE IF EXISTS "${table}", "${table}_schema"`).catch(() => {});
+    await sql.end({ timeout: 5 });
+    await opened.close();
+    await provider.close?.();
+    const redis = connectRedis(REDIS_URL);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { configPath, cleanup };
+}
+
+const KMS_ENV = { REKEY_BENCH_AWS_SECRET: 'emulator-secret' };
+
+/** Runs `workers` worker processes and `rotate --wait`; the run's own duration in seconds. */
+async function rotateWith(configPath: string, workers: number): Promise<number> {
+  Object.assign(process.env, KMS_ENV);
+  const running = Array.from({ length: workers }, () => run(['worker'], configPath));
+  await new Promise((r) => setTimeout(r, 2_500));
+  const rotate = await run(['rotate', 'pii', '--wait', '--json'], configPath).done;
+  const last = JSON.parse(rotate.out.trim().split('\n').at(-1) as string);
+  for (const w of running) process.kill(w.pid, 'SIGTERM');
+  await Promise.all(running.map((w) => w.done));
+  if (rotate.code !== 0 || last.phase !== 'completed')
+    throw new Error(`rotation failed: ${rotate.out.slice(-300)}`);
+  return (Date.parse(last.finishedAt) - Date.parse(last.createdAt)) / 1000;
+}
+
+async function kmsBenchmarks(): Promise<string[]> {
+  const deks = Number(process.env.REKEY_BENCH_KMS_DEKS ?? 3_000);
+  const rate = Number(process.env.REKEY_BENCH_KMS_RATE ?? 400);
+  const lines: string[] = [];
+  const kms = await startKmsEmulator({ latencyMs: 2 });
+  try {
+    const kek = (extra: Record<string, unknown>) => ({
+      name: 'pii',
+      provider: 'aws-kms',
+      settings: {
+        endpoint: kms.endpoint,
+        region: kms.region,
+        accessKeyId: 'AKIDEXAMPLE',
+        secretAccessKey: { env: 'REKEY_BENCH_AWS_SECRET' },
+      },
+      ...extra,
+    });
+
+    // Pacing: the achieved ReEncrypt rate while the run rewraps, against R.
+    const paced = await kmsSetup(kek({ requestsPerSecond: rate }), deks);
+    kms.setRateLimit({ requestsPerSecond: rate });
+    kms.resetCounts();
+    const samples: { at: number; n: number }[] = [];
+    const sampler = setInterval(
+      () => samples.push({ at: performance.now(), n: kms.counts().byOperation.ReEncrypt ?? 0 }),
+      50,
+    );
+    await rotateWith(paced.configPath, 1);
+    clearInterval(sampler);
+    const active = samples.filter((x) => x.n > 0 && x.n < deks);
+    const first = active[0];
+    const last = active.at(-1);
+    const achieved =
+      first && last && last.at > first.at ? (last.n - first.n) / ((last.at - first.at) / 1000) : 0;
+    lines.push(
+      `| KMS pacing, R ${rate}/s, latency 2 ms, 1 worker | ${fmt(achieved)} ReEncrypt/s | ${(achieved / rate).toFixed(2)} R | throttled ${kms.counts().throttled} |`,
+    );
+    kms.setRateLimit(undefined);
+    await paced.cleanup();
+
+    // Scaling: a latency-bound provider, one worker process, then two.
+    // Each process runs 2 of the database's 4 batches, 8 requests in flight each: latency-bound.
+    kms.setLatency(50);
+    const rates: number[] = [];
+    for (const workers of [1, 2]) {
+      const table = await kmsSetup(kek({}), deks, { batchesPerWorker: 2, providerConcurrency: 8 });
+      rates.push(deks / (await rotateWith(table.configPath, workers)));
+      await table.cleanup();
+    }
+    lines.push(
+      `| KMS scaling, latency 50 ms, 1 then 2 workers | ${fmt(rates[0] ?? 0)} / ${fmt(rates[1] ?? 0)} DEKs/s | ${((rates[1] ?? 0) / (rates[0] ?? 1)).toFixed(2)}x | |`,
+    );
+  } finally {
+    await kms.close();
+  }
+  return lines;
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const results: Result[] = [];
 for (const size of SIZES) results.push(await measure(size));
 
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 console.log(
   '| DEKs | run s | rotate DEKs/s | raw UPDATE rows/s | naive rows/s | rotate/raw | rotate/naive | worker peak RSS |',
 );
@@ -211,4 +351,10 @@ for (const r of results) {
 console.log(
   'targets: rotate/raw >= 0.15x, rotate/naive >= 25x, peak RSS < 300 MB and flat as the table grows',
 );
+if (process.env.REKEY_BENCH_KMS !== '0') {
+  const lines = await kmsBenchmarks();
+  console.log('\n| KMS benchmark | measured | ratio | |\n|---|---|---|---|');
+  for (const l of lines) console.log(l);
+  console.log('targets: pacing at least 0.9 R, two workers at least 1.6x one');
+}
 process.exit(0);

@@ -144,6 +144,7 @@ export function parseConfig(
     keks,
     limits: {
       batchSize: limits.batchSize ?? 1000,
+      batchesPerWorker: limits.batchesPerWorker,
       providerConcurrency: limits.providerConcurrency ?? 32,
       maxSweeps: limits.maxSweeps ?? 10,
       sweepDelayMs: parseDuration(limits.sweepDelay ?? '5s') as number,
@@ -176,6 +177,7 @@ interface RawConfig {
   }[];
   limits?: {
     batchSize?: number;
+    batchesPerWorker?: number;
     databaseConcurrency?: number;
     providerRequestsPerSecond?: number;
     providerConcurrency?: number;

@@ -51,6 +51,8 @@ export interface KekConfig {
 /** Batch sizes, concurrency and pacing. */
 export interface LimitsConfig {
   readonly batchSize: number;
+  /** Batches of one database one worker process runs at once; undefined: the database's. */
+  readonly batchesPerWorker?: number | undefined;
   readonly providerConcurrency: number;
   readonly maxSweeps: number;
   readonly sweepDelayMs: number;

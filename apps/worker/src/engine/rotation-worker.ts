@@ -96,7 +96,7 @@ export class RotationWorker {
       await ctx.queues.queue(name).setGlobalConcurrency(db.concurrency);
       const worker: Worker = new Worker(name, (job, token) => this.#batch(worker, job, token), {
         ...common,
-        concurrency: db.concurrency,
+        concurrency: Math.min(db.concurrency, ctx.limits.batchesPerWorker ?? db.concurrency),
       });
       worker.on('failed', (job, error) => void this.#batchFailed(job, error));
       this.#workers.push(worker);
