@@ -56,6 +56,17 @@ function put(target: Uint8Array, source: Uint8Array, offset: number): number {
   return offset + source.length;
 }
 
+/**
+ * An output buffer that every byte of will be written. From 4 KiB on it skips zero-filling
+ * (`allocUnsafeSlow`: own memory, never the shared pool), which saves a pass over a large
+ * ciphertext: about 25 us of some 350 us for 1 MiB on the development machine.
+ */
+function allocate(length: number): Uint8Array {
+  if (length < 4096) return new Uint8Array(length);
+  const buffer = Buffer.allocUnsafeSlow(length);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
+}
+
 export const backend: CryptoBackend = {
   name: 'node',
 
@@ -71,10 +82,16 @@ export const backend: CryptoBackend = {
     const cipher = createCipheriv(k.algorithm, k.raw, iv, { authTagLength: GCM_TAG_LENGTH });
     cipher.setAAD(aad);
     const head = prefix?.length ?? 0;
-    const out = new Uint8Array(head + plaintext.length + GCM_TAG_LENGTH);
+    const body = cipher.update(plaintext);
+    const tail = cipher.final();
+    // GCM is a stream mode: the ciphertext is exactly as long as the plaintext. The check keeps
+    // the uninitialised buffer below from ever being returned with a gap in it.
+    if (body.length + tail.length !== plaintext.length) {
+      throw new Error('aes-gcm returned a ciphertext of unexpected length');
+    }
+    const out = allocate(head + plaintext.length + GCM_TAG_LENGTH);
     if (prefix !== undefined) out.set(prefix, 0);
-    let offset = put(out, cipher.update(plaintext), head);
-    offset = put(out, cipher.final(), offset);
+    const offset = put(out, tail, put(out, body, head));
     put(out, cipher.getAuthTag(), offset);
     return out;
   },
