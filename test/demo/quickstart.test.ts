@@ -86,8 +86,19 @@ function demoEnv(name: string, extra: Record<string, string> = {}): Record<strin
 
 describe.skipIf(typeof Deno !== 'undefined')('pnpm demo', () => {
   const used: Record<string, string>[] = [];
+  const started: ChildProcess[] = [];
 
   afterAll(async () => {
+    // A failed assertion may leave a serving demo behind: stop its whole process group.
+    for (const child of started) {
+      if (child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(-(child.pid as number), 'SIGTERM');
+        } catch {
+          // Already gone.
+        }
+      }
+    }
     const redis = connectRedis(REDIS_URL, { failFast: true });
     try {
       for (const env of used) {
@@ -166,6 +177,7 @@ describe.skipIf(typeof Deno !== 'undefined')('pnpm demo', () => {
     used.push(env);
     const dir = env.REKEY_DEMO_DIR as string;
     const child = startDemo([], env);
+    started.push(child);
     const run = collect(child);
 
     const deadline = Date.now() + 90_000;
