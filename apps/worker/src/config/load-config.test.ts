@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 
-import { ConfigProblemsError, parseConfig } from './load-config.ts';
+import { ConfigProblemsError, loadConfigFile, parseConfig } from './load-config.ts';
 
 const valid = {
   redis: { url: 'redis://127.0.0.1:6379', prefix: '{rekey}' },
@@ -98,5 +102,24 @@ describe('parseConfig', () => {
     const problems = problemsOf({ ...valid, limits: { batchSize: 100 }, extra: 1 });
     expect(problems).toContain('/: unknown property extra');
     expect(problems).toContain('/limits/batchSize: must be >= 1000');
+  });
+
+  it('reports broken JSON by position without quoting the text, which may hold a secret', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rekey-config-'));
+    try {
+      const path = join(dir, 'rekey.json');
+      writeFileSync(path, '{ "redis": "redis://:hunter2-secret@127.0.0.1:6379" oops }');
+      let problems: readonly string[] = [];
+      try {
+        loadConfigFile(path, {});
+      } catch (error) {
+        problems = (error as ConfigProblemsError).problems;
+      }
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/not valid JSON \(at character \d+\)$/);
+      expect(problems.join('\n')).not.toContain('hunter2');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

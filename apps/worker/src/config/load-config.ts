@@ -58,7 +58,11 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new ConfigProblemsError([`${path}: not valid JSON (${(error as Error).message})`]);
+    // V8's message quotes the text around the error, which could be a secret pasted inline:
+    // keep only where it is.
+    const at = /position (\d+)/.exec((error as Error).message)?.[1];
+    const where = at === undefined ? '' : ` (at character ${at})`;
+    throw new ConfigProblemsError([`${path}: not valid JSON${where}`]);
   }
   return parseConfig(raw, dirname(path), env);
 }
