@@ -209,6 +209,23 @@ describe.skipIf(typeof Deno !== 'undefined')('pnpm demo', () => {
     ).toEqual([]);
   }, 120_000);
 
+  it('run again in the same folder, starts over from a fresh folder and a fresh keyring', async () => {
+    const first = used[0];
+    if (first === undefined) throw new Error('the first run did not happen');
+    const env: Record<string, string> = { ...first, REKEY_DEMO_DEKS: '1500' };
+    const before = readFileSync(join(env.REKEY_DEMO_DIR as string, 'operator-token'), 'utf8');
+
+    const result = await collect(startDemo(['--no-serve'], env)).done;
+
+    expect(result.code).toBe(0);
+    // Reset, not reused: the keyring starts again at v1 and only the new DEKs exist.
+    expect(result.stdout).toContain('local:demo/v1 -> local:demo/v2');
+    expect(result.stdout).toContain('3,008 of 3,008 DEKs rewrapped');
+    expect(readFileSync(join(env.REKEY_DEMO_DIR as string, 'operator-token'), 'utf8')).not.toBe(
+      before,
+    );
+  }, 120_000);
+
   it('without a reachable Redis says how to start one, exits non-zero and writes nothing', async () => {
     const env = demoEnv('no-redis', { REKEY_DEMO_REDIS_URL: 'redis://127.0.0.1:1' });
     used.push(env);
