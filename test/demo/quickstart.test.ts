@@ -17,6 +17,7 @@ import { loadConfigFile } from '@rekey/worker/config';
 import { openDekStore, openKekProvider } from '@rekey/worker/plugins';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { startDedicatedRedis } from '../worker/support/dedicated-redis.ts';
 import { dumpRedis, findLeaks } from '../worker/support/leak-scan.ts';
 
 declare const Deno: unknown;
@@ -30,9 +31,22 @@ interface Finished {
   readonly stderr: string;
 }
 
-/** `pnpm demo <args>` from the repository root, in its own process group (as a terminal). */
-function startDemo(args: readonly string[], env: Record<string, string>): ChildProcess {
-  return spawn('pnpm', ['--silent', 'demo', ...args], {
+/**
+ * `pnpm demo <args>` from the repository root, in its own process group (as on a terminal).
+ * `direct` runs the script as the `demo` package script does, without pnpm in between: a
+ * signal to the group then reaches the demo and its children only, and the exit status is the
+ * demo's own (pnpm may die of the signal itself before the demo has finished stopping).
+ */
+function startDemo(
+  args: readonly string[],
+  env: Record<string, string>,
+  direct = false,
+): ChildProcess {
+  const command = direct ? process.execPath : 'pnpm';
+  const argv = direct
+    ? ['--conditions=@rekey/source', '--import', 'tsx', 'scripts/demo/main.ts', ...args]
+    : ['--silent', 'demo', ...args];
+  return spawn(command, argv, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -176,7 +190,7 @@ describe.skipIf(typeof Deno !== 'undefined')('pnpm demo', () => {
     const env = demoEnv('serve', { REKEY_DEMO_DEKS: '2000', REKEY_DEMO_PORT: '0' });
     used.push(env);
     const dir = env.REKEY_DEMO_DIR as string;
-    const child = startDemo([], env);
+    const child = startDemo([], env, true);
     started.push(child);
     const run = collect(child);
 
@@ -225,6 +239,27 @@ describe.skipIf(typeof Deno !== 'undefined')('pnpm demo', () => {
       before,
     );
   }, 120_000);
+
+  it('refuses a Redis that may evict keys, with the fix, before writing anything', async () => {
+    const redisServer = await startDedicatedRedis();
+    try {
+      const url = redisServer.url;
+      const probe = connectRedis(url, { failFast: true });
+      await probe.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      probe.disconnect();
+      const env = demoEnv('evicting', { REKEY_DEMO_REDIS_URL: url });
+      used.push(env);
+
+      const result = await collect(startDemo(['--no-serve'], env)).done;
+
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('maxmemory-policy is allkeys-lru');
+      expect(result.stderr).toContain('redis-cli config set maxmemory-policy noeviction');
+      expect(existsSync(env.REKEY_DEMO_DIR as string)).toBe(false);
+    } finally {
+      redisServer.stop();
+    }
+  }, 60_000);
 
   it('without a reachable Redis says how to start one, exits non-zero and writes nothing', async () => {
     const env = demoEnv('no-redis', { REKEY_DEMO_REDIS_URL: 'redis://127.0.0.1:1' });
