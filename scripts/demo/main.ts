@@ -102,6 +102,9 @@ async function runDemo(
   const samples = await createSamples(paths.config, paths.samples, SAMPLES_PER_DATABASE);
   say(`  encrypted ${samples.length} sample records with createEnvelope (${paths.samples})`);
 
+  // NOTE: the Ctrl-C handler is installed once serving starts. Before that, a SIGINT from a
+  // terminal reaches the worker too (same process group) and stops it; a signal sent to this
+  // process alone during setup would leave the worker running until it is stopped by hand.
   const children: ChildProcess[] = [startWorker(paths.config, env, paths.workerLog)];
   const stopAll = async (): Promise<void> => {
     await Promise.all(children.map((child) => stopChild(child)));
