@@ -2,7 +2,8 @@
  * A walk through rekey's envelope encryption with the in-memory provider and store (for
  * examples only: real deployments use a KMS, an HSM or a keyring, and a database).
  *
- * Run it with `pnpm demo` at the repository root. It never prints key bytes.
+ * Run it with `pnpm --filter @rekey/crypto-core run example` at the repository root. It never
+ * prints key bytes.
  */
 import {
   createEnvelope,
