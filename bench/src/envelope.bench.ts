@@ -26,6 +26,8 @@ import { createCipheriv, createDecipheriv, randomBytes as nodeRandomBytes } from
 import { createEnvelope, cryptoBackend, decrypt, encrypt, generateDek } from '@rekey/crypto-core';
 import { MemoryDekStore, MemoryKekProvider } from '@rekey/crypto-core/testing';
 
+import { reportRatio } from './_summary.ts';
+
 const SIZES = (process.env.BENCH_SIZES ?? '64,1024,65536,1048576').split(',').map(Number);
 const BENCH_MS = Number(process.env.BENCH_MS ?? 100);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -161,5 +163,25 @@ for (const size of SIZES) {
         `${(best('rekey') / Math.max(best('node'), best('web'))).toFixed(2)}x`.padStart(12),
       ].join(' '),
     );
+    if (opName === 'encrypt' || opName === 'decrypt') {
+      // The issue's targets: >= 0.5x raw node:crypto at 64 B, >= 1.0x the faster raw path at
+      // 1 MiB; other sizes are reported against the faster raw path without a target.
+      const vsNode = size === 64;
+      const fasterName = node >= web ? 'node:crypto' : 'webcrypto';
+      reportRatio({
+        bench: 'envelope',
+        measure: `${opName} ${label(size)}`,
+        value: rekey,
+        baseline: vsNode ? node : Math.max(node, web),
+        vs: vsNode ? 'raw node:crypto' : `faster raw (${fasterName})`,
+        unit: 'ops/s',
+        ratio: ratio(vsNode ? at('node') : faster),
+        ...(vsNode
+          ? { target: { atLeast: 0.5 } }
+          : size === 1 << 20
+            ? { target: { atLeast: 1.0 } }
+            : {}),
+      });
+    }
   }
 }

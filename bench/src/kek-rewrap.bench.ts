@@ -27,6 +27,7 @@ import { AwsKmsKekProvider } from '@rekey/kek-providers/aws-kms';
 import { LocalKekProvider } from '@rekey/kek-providers/local';
 
 import { startKmsEmulator } from '../../test/kms-emulator/index.ts';
+import { reportRatio } from './_summary.ts';
 
 const LOCAL_REWRAPS = Number(process.env.REKEY_BENCH_LOCAL_REWRAPS ?? 20_000);
 const KMS_REWRAPS = Number(process.env.REKEY_BENCH_KMS_REWRAPS ?? 1_000);
@@ -207,6 +208,17 @@ async function main(): Promise<void> {
       `| ${row.name} | ${row.count} | ${row.seconds.toFixed(3)} | ${Math.round(rate)} | ` +
         `${(rate / baseline).toFixed(4)} |`,
     );
+    if (!row.name.startsWith('raw')) {
+      reportRatio({
+        bench: 'kek-rewrap',
+        measure: row.name,
+        value: rate,
+        baseline,
+        vs: 'raw rewrap',
+        unit: 'rewraps/s',
+        ratio: rate / baseline,
+      });
+    }
   }
 }
 

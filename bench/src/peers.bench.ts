@@ -53,6 +53,8 @@ import {
 import { createEnvelope } from '@rekey/crypto-core';
 import { MemoryDekStore, MemoryKekProvider } from '@rekey/crypto-core/testing';
 
+import { reportRatio } from './_summary.ts';
+
 const BENCH_MS = Number(process.env.BENCH_MS ?? 100);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const RECORD_BYTES = Number(process.env.BENCH_RECORD_BYTES ?? 1024);
@@ -248,5 +250,16 @@ for (const op of ['encrypt', 'decrypt'] as const) {
     console.log(
       `${candidate.name.padEnd(17)} ${fmt(median(own)).padStart(9)}   ${withContext.padEnd(10)} ${bare}`,
     );
+    if (!candidate.name.startsWith('rekey')) {
+      reportRatio({
+        bench: 'peers',
+        measure: `${op} ${RECORD_BYTES} B, rekey with context`,
+        value: median(results.get('rekey') ?? []),
+        baseline: median(own),
+        vs: candidate.name,
+        unit: 'ops/s',
+        ratio: relative('rekey', own),
+      });
+    }
   }
 }

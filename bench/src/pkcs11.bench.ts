@@ -28,6 +28,8 @@ import {
   softHsmAvailable,
 } from '../../packages/kek-providers/test-support/softhsm.ts';
 
+import { reportRatio } from './_summary.ts';
+
 const BENCH_MS = Number(process.env.BENCH_MS ?? 150);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SESSIONS = (process.env.BENCH_SESSIONS ?? '1,2,4,8').split(',').map(Number);
@@ -146,6 +148,17 @@ try {
     console.log(
       `| ${candidate.name} | ${Math.round(median(own)).toLocaleString('en-US')} | ${vsOne} | ${perRound(0).toFixed(3)}x |`,
     );
+    if (i > 0) {
+      reportRatio({
+        bench: 'pkcs11',
+        measure: `wrap, ${candidate.name}`,
+        value: median(own),
+        baseline: median(rates[0] as number[]),
+        vs: 'raw node:crypto',
+        unit: 'wraps/s',
+        ratio: perRound(0),
+      });
+    }
   }
 } finally {
   for (const provider of providers) await provider.close();

@@ -31,6 +31,7 @@ import { parseConfig } from '@rekey/worker/config';
 import { openDekStore, openKekProvider } from '@rekey/worker/plugins';
 
 import { startKmsEmulator } from '../../test/kms-emulator/index.ts';
+import { reportRatio } from './_summary.ts';
 
 const SIZES = (process.env.REKEY_BENCH_ROTATION_DEKS ?? '20000').split(',').map(Number);
 const NAIVE_ROWS = Number(process.env.REKEY_BENCH_NAIVE_ROWS ?? 1_000);
@@ -314,6 +315,16 @@ async function kmsBenchmarks(): Promise<string[]> {
     lines.push(
       `| KMS pacing, R ${rate}/s, latency 2 ms, 1 worker | ${fmt(achieved)} ReEncrypt/s | ${(achieved / rate).toFixed(2)} R | throttled ${kms.counts().throttled} |`,
     );
+    reportRatio({
+      bench: 'rotation',
+      measure: `KMS pacing, R ${rate}/s, latency 2 ms, ${fmt(deks)} DEKs`,
+      value: achieved,
+      baseline: rate,
+      vs: 'limit R',
+      unit: 'ReEncrypt/s',
+      ratio: achieved / rate,
+      target: { atLeast: 0.9 },
+    });
     kms.setRateLimit(undefined);
     await paced.cleanup();
 
@@ -329,6 +340,16 @@ async function kmsBenchmarks(): Promise<string[]> {
     lines.push(
       `| KMS scaling, latency 50 ms, 1 then 2 workers | ${fmt(rates[0] ?? 0)} / ${fmt(rates[1] ?? 0)} DEKs/s | ${((rates[1] ?? 0) / (rates[0] ?? 1)).toFixed(2)}x | |`,
     );
+    reportRatio({
+      bench: 'rotation',
+      measure: `KMS scaling, latency 50 ms, 2 workers, ${fmt(deks)} DEKs`,
+      value: rates[1] ?? 0,
+      baseline: rates[0] ?? 0,
+      vs: '1 worker',
+      unit: 'DEKs/s',
+      ratio: (rates[1] ?? 0) / (rates[0] ?? 1),
+      target: { atLeast: 1.6 },
+    });
   } finally {
     await kms.close();
   }
@@ -347,6 +368,32 @@ for (const r of results) {
   console.log(
     `| ${fmt(r.deks)} | ${r.runSeconds.toFixed(1)} | ${fmt(r.rotateRate)} | ${fmt(r.rawRate)} | ${fmt(r.naiveRate)} | ${(r.rotateRate / r.rawRate).toFixed(3)}x | ${(r.rotateRate / r.naiveRate).toFixed(1)}x | ${r.peakRssMb} MB |`,
   );
+  const measure = `rotate ${fmt(r.deks)} DEKs, 1 worker`;
+  for (const [baseline, vs, atLeast] of [
+    [r.rawRate, 'raw UPDATE', 0.15],
+    [r.naiveRate, 'naive loop', 25],
+  ] as const) {
+    reportRatio({
+      bench: 'rotation',
+      measure,
+      value: r.rotateRate,
+      baseline,
+      vs,
+      unit: 'DEKs/s',
+      ratio: r.rotateRate / baseline,
+      target: { atLeast },
+    });
+  }
+  reportRatio({
+    bench: 'rotation',
+    measure: `${measure}, worker peak RSS`,
+    value: r.peakRssMb,
+    baseline: 300,
+    vs: 'budget',
+    unit: 'MB',
+    ratio: r.peakRssMb / 300,
+    target: { below: 300, of: 'value' },
+  });
 }
 console.log(
   'targets: rotate/raw >= 0.15x, rotate/naive >= 25x, peak RSS < 300 MB and flat as the table grows',
