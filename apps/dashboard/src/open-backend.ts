@@ -3,22 +3,23 @@
  * providers, DEK stores and Redis prefix as the workers, so the dashboard sees what they do.
  */
 
-import { loadConfigFile, revealed, type WorkerConfig } from '@rekey/worker/config';
+import { loadConfigFile, type WorkerConfig } from '@rekey/worker/config';
 import type { ControlStore } from '@rekey/worker/control';
 import { openControlStore } from '@rekey/worker/control';
 import {
   batchQueueName,
   CONTROL_QUEUE,
   cancelRun,
+  connectRedis,
   EngineQueues,
   pauseRun,
+  type RedisConnection,
   retryRun,
   triggerRotation,
   unpauseRun,
 } from '@rekey/worker/engine';
 import { openDekStore, openKekProvider } from '@rekey/worker/plugins';
 import type { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import type {
   DashboardBackend,
   DashboardDatabase,
@@ -29,9 +30,10 @@ import { redisEventSource } from './redis-event-source.ts';
 
 /** The parts a backend is assembled from; `openBackend` opens them from a configuration. */
 export interface BackendParts {
-  readonly redis: Redis;
+  /** One Redis server or a Redis Cluster client, as the configuration says. */
+  readonly redis: RedisConnection;
   /** A second connection for the blocking event reader. */
-  readonly eventsRedis: Redis;
+  readonly eventsRedis: RedisConnection;
   readonly prefix: string;
   readonly control: ControlStore;
   readonly keks: readonly DashboardKek[];
@@ -95,9 +97,10 @@ export function assembleBackend(parts: BackendParts): DashboardBackend {
 export async function openBackend(config: WorkerConfig): Promise<DashboardBackend> {
   const closers: (() => Promise<unknown>)[] = [];
   try {
-    const url = revealed(config.redis.url);
-    const redis = new Redis(url, { maxRetriesPerRequest: null });
-    const eventsRedis = new Redis(url, { maxRetriesPerRequest: null });
+    // A cluster client when the configuration names `redis.cluster`: it follows redirections
+    // and failovers to the owner of the prefix's slot.
+    const redis = connectRedis(config.redis);
+    const eventsRedis = connectRedis(config.redis);
     closers.push(async () => {
       redis.disconnect();
       eventsRedis.disconnect();

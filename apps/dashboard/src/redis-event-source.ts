@@ -5,21 +5,21 @@
  * while Redis blips.
  */
 
-import { eventsKey } from '@rekey/worker/engine';
-import type { Redis } from 'ioredis';
+import { eventsKey, type RedisConnection } from '@rekey/worker/engine';
 import type { EngineEvent, EngineEventSource } from './dashboard-backend.ts';
 
 /** How long one XREAD blocks; also the longest a close waits for the loop to notice. */
 const BLOCK_MS = 2_000;
 
 /**
- * An event source over a dedicated Redis connection (it blocks: never share it).
+ * An event source over a dedicated Redis connection (it blocks: never share it). On a Redis
+ * Cluster the stream key carries the prefix's hash tag, so XREAD goes to its slot's owner.
  *
  * @example
  * const events = redisEventSource(new Redis(url), '{rekey}');
  * const stop = events.subscribe((e) => console.log(e.runId));
  */
-export function redisEventSource(redis: Redis, prefix: string): EngineEventSource {
+export function redisEventSource(redis: RedisConnection, prefix: string): EngineEventSource {
   const key = eventsKey(prefix);
   const listeners = new Set<(event: EngineEvent) => void>();
   let closed = false;

@@ -13,6 +13,7 @@ export {
   type DatabaseConfig,
   type KekConfig,
   type LimitsConfig,
+  type RedisConfig,
   revealed,
   type ScheduleConfig,
   type WorkerConfig,

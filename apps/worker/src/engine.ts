@@ -13,7 +13,13 @@ export {
 } from './engine/job-names.ts';
 export { eventsKey, type ProgressEvent, ProgressPublisher } from './engine/progress-events.ts';
 export { reconcileRuns, resumeRun } from './engine/reconcile.ts';
-export { assertNoEviction, connectRedis } from './engine/redis-connection.ts';
+export {
+  assertNoEviction,
+  type ConnectOptions,
+  connectRedis,
+  isCluster,
+  type RedisConnection,
+} from './engine/redis-connection.ts';
 export { RotationWorker, type RotationWorkerOptions } from './engine/rotation-worker.ts';
 export {
   cancelRun,

@@ -25,7 +25,13 @@ export { openControlStore } from './control/open-control-store.ts';
 export { createEngine, type Engine, type EngineParts } from './engine/create-engine.ts';
 export type { EngineContext } from './engine/engine-context.ts';
 export { eventsKey, type ProgressEvent } from './engine/progress-events.ts';
-export { assertNoEviction, connectRedis } from './engine/redis-connection.ts';
+export {
+  assertNoEviction,
+  type ConnectOptions,
+  connectRedis,
+  isCluster,
+  type RedisConnection,
+} from './engine/redis-connection.ts';
 export { RotationWorker, type RotationWorkerOptions } from './engine/rotation-worker.ts';
 export { type RotationRequest, triggerRotation } from './engine/trigger-run.ts';
 export { createLogger } from './logger.ts';

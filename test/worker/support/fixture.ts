@@ -37,6 +37,8 @@ export interface FixtureOptions {
   readonly databases: readonly DatabaseKind[];
   readonly control?: 'sqlite' | 'postgres';
   readonly redisUrl?: string;
+  /** The `redis` section without `prefix` (e.g. `{ cluster: { nodes } }`); replaces `redisUrl`. */
+  readonly redis?: Record<string, unknown>;
   /** The KEK entry (default: `pii` on a local keyring in the fixture directory). */
   readonly kek?: Record<string, unknown>;
   readonly limits?: Record<string, unknown>;
@@ -75,7 +77,7 @@ export class Fixture {
         ? { kind: 'postgres', url: PG_URL, tablePrefix: `rk${this.hex}_` }
         : { kind: 'sqlite', path: 'control.db' };
     this.raw = {
-      redis: { url: options.redisUrl ?? REDIS_URL, prefix: this.prefix },
+      redis: { ...(options.redis ?? { url: options.redisUrl ?? REDIS_URL }), prefix: this.prefix },
       control,
       databases,
       keks: [options.kek ?? { name: 'pii', provider: 'local', settings: { path: 'keyring.json' } }],
@@ -173,11 +175,15 @@ export class Fixture {
     }
   }
 
-  /** Drops the tables and keys this fixture created and removes its directory. */
+  /**
+   * Drops the tables and keys this fixture created and removes its directory. Keys are left on a
+   * Redis Cluster: the test that starts one throws the whole cluster away.
+   */
   async cleanup(): Promise<void> {
-    const redisUrl = String((this.raw.redis as { url: string }).url);
-    const keys = await this.redisKeys(redisUrl).catch(() => []);
-    if (keys.length > 0) {
+    const redisUrl = (this.raw.redis as { url?: string }).url;
+    const keys =
+      redisUrl === undefined ? [] : await this.redisKeys(redisUrl).catch(() => [] as string[]);
+    if (redisUrl !== undefined && keys.length > 0) {
       const redis = connectRedis(redisUrl);
       for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
       await redis.quit();

@@ -1,18 +1,18 @@
 /** Opening just what a CLI command needs, and closing it again. */
 
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { revealed, type WorkerConfig } from '../config/worker-config.ts';
+import type { WorkerConfig } from '../config/worker-config.ts';
 import type { ControlStore } from '../control/control-store.ts';
 import { openControlStore } from '../control/open-control-store.ts';
 import { EngineQueues } from '../engine/engine-queues.ts';
+import type { RedisConnection } from '../engine/redis-connection.ts';
 import { connectRedis } from '../engine/redis-connection.ts';
 
 /** The control store and the queues, for commands that only record and enqueue. */
 export interface ControlParts {
   readonly control: ControlStore;
   readonly queues: EngineQueues;
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   close(): Promise<void>;
 }
 
@@ -22,7 +22,7 @@ export async function openControlParts(
   _logger?: Logger,
 ): Promise<ControlParts> {
   const control = await openControlStore(config.control);
-  const redis = connectRedis(revealed(config.redis.url), { failFast: true });
+  const redis = connectRedis(config.redis, { failFast: true });
   const queues = new EngineQueues(redis, config.redis.prefix);
   return {
     control,

@@ -50,6 +50,32 @@ describe('parseConfig', () => {
     expect(config.limits.batchSize).toBe(2000);
   });
 
+  it('accepts a Redis Cluster by its seed nodes, secret references included', () => {
+    const raw = {
+      ...valid,
+      redis: { cluster: { nodes: ['redis://10.0.0.1:7000', { env: 'NODE2' }] } },
+    };
+    const config = parseConfig(raw, '/etc/rekey', { ...env, NODE2: 'redis://u:s3cret@10.0.0.2' });
+    expect(config.redis.url).toBeUndefined();
+    expect(config.redis.prefix).toBe('{rekey}');
+    expect(config.redis.cluster?.nodes[0]).toBe('redis://10.0.0.1:7000');
+    expect(JSON.stringify(config)).not.toContain('s3cret');
+  });
+
+  it('requires exactly one of redis.url and redis.cluster, and a node at least', () => {
+    expect(problemsOf({ ...valid, redis: { prefix: '{rekey}' } })).toEqual([
+      '/redis: set url (one server) or cluster.nodes (a Redis Cluster)',
+    ]);
+    const both = { url: 'redis://h', cluster: { nodes: ['redis://h:7000'] } };
+    expect(problemsOf({ ...valid, redis: both })).toEqual(['/redis: set url or cluster, not both']);
+    expect(problemsOf({ ...valid, redis: { cluster: { nodes: [] } } })).toEqual([
+      '/redis/cluster/nodes: must NOT have fewer than 1 items',
+    ]);
+    expect(problemsOf({ ...valid, redis: { cluster: { nodes: ['redis://u:pw@h:1'] } } })).toEqual([
+      '/redis/cluster/nodes/0: inline credentials are refused; use {"env": ...} or {"file": ...}',
+    ]);
+  });
+
   it('never prints a resolved secret', () => {
     const config = parseConfig(valid, '/etc/rekey', env);
     const printed = JSON.stringify(config) + String(config.databases[0]?.connection);

@@ -16,6 +16,7 @@ import type {
   ControlConfig,
   DatabaseConfig,
   KekConfig,
+  RedisConfig,
   ScheduleConfig,
   WorkerConfig,
 } from './worker-config.ts';
@@ -96,10 +97,7 @@ export function parseConfig(
     return '';
   };
 
-  const redis = {
-    url: secretOrText(input.redis.url, '/redis/url'),
-    prefix: input.redis.prefix ?? '{rekey}',
-  };
+  const redis = redisConfig(input.redis, secretOrText, problems);
   const control = controlConfig(input.control, baseDir, secretOrText);
   const databases = input.databases.map((db, i): DatabaseConfig => {
     const path = `/databases/${i}`;
@@ -159,7 +157,11 @@ export function parseConfig(
 }
 
 interface RawConfig {
-  redis: { url: string | SecretRef; prefix?: string };
+  redis: {
+    url?: string | SecretRef;
+    cluster?: { nodes: (string | SecretRef)[] };
+    prefix?: string;
+  };
   control:
     | { kind: 'sqlite'; path: string; tablePrefix?: string }
     | { kind: 'postgres'; url: string | SecretRef; tablePrefix?: string };
@@ -189,6 +191,32 @@ interface RawConfig {
     sweepDelay?: number | string;
     shutdownDeadline?: number | string;
     progressInterval?: number | string;
+  };
+}
+
+/** Exactly one of `url` (one server) and `cluster` (a Redis Cluster's seed nodes). */
+function redisConfig(
+  input: RawConfig['redis'],
+  secretOrText: (value: string | SecretRef, path: string) => Secret | string,
+  problems: string[],
+): RedisConfig {
+  if (input.url === undefined && input.cluster === undefined) {
+    problems.push('/redis: set url (one server) or cluster.nodes (a Redis Cluster)');
+  }
+  if (input.url !== undefined && input.cluster !== undefined) {
+    problems.push('/redis: set url or cluster, not both');
+  }
+  return {
+    url: input.url === undefined ? undefined : secretOrText(input.url, '/redis/url'),
+    cluster:
+      input.cluster === undefined
+        ? undefined
+        : {
+            nodes: input.cluster.nodes.map((node, i) =>
+              secretOrText(node, `/redis/cluster/nodes/${i}`),
+            ),
+          },
+    prefix: input.prefix ?? '{rekey}',
   };
 }
 

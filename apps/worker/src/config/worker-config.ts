@@ -60,11 +60,21 @@ export interface LimitsConfig {
   readonly progressIntervalMs: number;
 }
 
+/** Where Redis is: one server (`url`) or a Redis Cluster (`cluster.nodes`), never both. */
+export interface RedisConfig {
+  /** `redis://` or `rediss://` URL of a single server; undefined when `cluster` is set. */
+  readonly url: Secret | string | undefined;
+  /** Seed nodes of a Redis Cluster (any reachable one suffices); the rest are discovered. */
+  readonly cluster: { readonly nodes: readonly (Secret | string)[] } | undefined;
+  /** Key prefix of every key, a hash tag such as `{rekey}` so all keys share one slot. */
+  readonly prefix: string;
+}
+
 /** The whole configuration, validated and with secrets resolved. */
 export interface WorkerConfig {
   /** Directory of the config file: relative paths in it resolve against this. */
   readonly baseDir: string;
-  readonly redis: { readonly url: Secret | string; readonly prefix: string };
+  readonly redis: RedisConfig;
   readonly control: ControlConfig;
   readonly databases: readonly DatabaseConfig[];
   readonly keks: readonly KekConfig[];

@@ -1,11 +1,10 @@
 /**
- * Builds an engine context from a validated configuration: Redis, control store, DEK stores and
+ * Builds an engine context from a validated configuration: RedisConnection, control store, DEK stores and
  * KEK providers. Used by the worker and by every CLI command.
  */
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
 
-import { revealed, type WorkerConfig } from '../config/worker-config.ts';
+import type { Logger } from 'pino';
+import type { WorkerConfig } from '../config/worker-config.ts';
 import type { ControlStore } from '../control/control-store.ts';
 import { openControlStore } from '../control/open-control-store.ts';
 import { openDekStore } from '../plugins/open-dek-store.ts';
@@ -18,6 +17,7 @@ import {
 } from './engine-context.ts';
 import { EngineQueues } from './engine-queues.ts';
 import { ProgressPublisher } from './progress-events.ts';
+import type { RedisConnection } from './redis-connection.ts';
 import { connectRedis } from './redis-connection.ts';
 
 /** An engine context and how to close everything it opened. */
@@ -28,7 +28,7 @@ export interface Engine {
 
 /** Parts a caller may supply instead of opening them from the configuration (tests). */
 export interface EngineParts {
-  readonly redis?: Redis;
+  readonly redis?: RedisConnection;
   readonly control?: ControlStore;
   readonly databases?: ReadonlyMap<string, EngineDatabase>;
   readonly keks?: ReadonlyMap<string, EngineKek>;
@@ -42,7 +42,7 @@ export async function createEngine(
 ): Promise<Engine> {
   const closers: (() => Promise<unknown>)[] = [];
   try {
-    const redis = parts.redis ?? connectRedis(revealed(config.redis.url));
+    const redis = parts.redis ?? connectRedis(config.redis);
     if (parts.redis === undefined) closers.push(() => redis.quit());
     const control = parts.control ?? (await openControlStore(config.control));
     if (parts.control === undefined) closers.push(() => control.close());

@@ -1,13 +1,12 @@
 /** Everything the engine's job processors share. */
 import type { DekStore, KekProvider } from '@rekey/crypto-core';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-
 import type { KekConfig, LimitsConfig } from '../config/worker-config.ts';
 import type { ControlStore } from '../control/control-store.ts';
 import type { EngineQueues } from './engine-queues.ts';
 import type { ProgressPublisher } from './progress-events.ts';
 import { type RequestPacer, redisRequestPacer, UNLIMITED_PACER } from './rate-limiter.ts';
+import type { RedisConnection } from './redis-connection.ts';
 
 /** A managed database as the engine sees it. */
 export interface EngineDatabase {
@@ -30,7 +29,7 @@ export interface EngineKek {
 export interface EngineContext {
   readonly prefix: string;
   readonly limits: LimitsConfig;
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   readonly control: ControlStore;
   readonly databases: ReadonlyMap<string, EngineDatabase>;
   readonly keks: ReadonlyMap<string, EngineKek>;
@@ -43,7 +42,7 @@ export interface EngineContext {
 
 /** The pacer factory of a context: one Redis-backed pacer per KEK name with a rate. */
 export function pacerFactory(
-  redis: Redis,
+  redis: RedisConnection,
   prefix: string,
   keks: ReadonlyMap<string, EngineKek>,
 ): (kekName: string) => RequestPacer {

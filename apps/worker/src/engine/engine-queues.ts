@@ -1,7 +1,5 @@
 /** The BullMQ queues of the engine, created lazily under one hash-tagged prefix. */
 import { type JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-
 import {
   batchQueueName,
   CONTROL_QUEUE,
@@ -11,6 +9,7 @@ import {
   type RewrapJob,
   type RunStepJob,
 } from './job-names.ts';
+import type { RedisConnection } from './redis-connection.ts';
 
 /** Job options of every engine job: retried with back-off, removed once done. */
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
@@ -23,10 +22,10 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
 /** Adds engine jobs with deterministic ids (re-adding an existing job is a no-op). */
 export class EngineQueues {
   readonly prefix: string;
-  readonly #connection: Redis;
+  readonly #connection: RedisConnection;
   readonly #queues = new Map<string, Queue>();
 
-  constructor(connection: Redis, prefix: string) {
+  constructor(connection: RedisConnection, prefix: string) {
     this.prefix = prefix;
     this.#connection = connection;
   }

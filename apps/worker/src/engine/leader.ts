@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis-connection.ts';
 
 const RENEW = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -20,12 +20,12 @@ return 0
 
 /** A renewable leadership lock. */
 export class LeaderLock {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #key: string;
   readonly #token = randomUUID();
   readonly #ttlMs: number;
 
-  constructor(redis: Redis, prefix: string, ttlMs = 10_000) {
+  constructor(redis: RedisConnection, prefix: string, ttlMs = 10_000) {
     this.#redis = redis;
     this.#key = `${prefix}:leader`;
     this.#ttlMs = ttlMs;

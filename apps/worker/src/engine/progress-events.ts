@@ -2,7 +2,7 @@
  * Live progress for dashboards and `rekey rotate --wait`: a Redis stream `<prefix>:events`
  * (capped) and a channel of the same name. Events carry ids, refs and counts only.
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis-connection.ts';
 
 /** One live event. */
 export interface ProgressEvent {
@@ -28,10 +28,10 @@ export function eventsKey(prefix: string): string {
 
 /** Publishes live events; failures are swallowed because the control store is the record. */
 export class ProgressPublisher {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #key: string;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: RedisConnection, prefix: string) {
     this.#redis = redis;
     this.#key = eventsKey(prefix);
   }

@@ -4,7 +4,7 @@
  * while the grants of the last window add up to more than the limit. Callers issue a grant's
  * requests at once, so the request rate seen by the provider stays within the limit.
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis-connection.ts';
 
 // Grants are members `<n>:<id>` scored by the server time of the grant, oldest first.
 const ACQUIRE = `
@@ -54,7 +54,7 @@ let grantCounter = 0;
  * over any second stays within `perSecond`. A saturated pacer delivers about 0.91-0.93 x `perSecond`.
  */
 export function redisRequestPacer(
-  redis: Redis,
+  redis: RedisConnection,
   key: string,
   perSecond: number,
   windowMs = 1_050,
