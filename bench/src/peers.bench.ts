@@ -12,19 +12,22 @@
  *   properties), the same context as its encryption context. `aws-esdk cached` puts the SDK's
  *   caching materials manager in front, so it reuses a data key like rekey's cached DEK;
  *   `aws-esdk signed` is the SDK's default suite (ECDSA P-384 signature on every message).
+ * - rekey key in hand: the core `encrypt`/`decrypt` with a `DataKey` already unwrapped and the
+ *   same context, no store or cache lookup: the same footing as cloak's pre-parsed key.
  * - cloak: `@47ng/cloak` with a pre-parsed key; strings only, so records are 1 KiB of text.
  *   `encryptString` (WebCrypto) and `encryptStringSync` (node:crypto), its fastest form.
  *
  * Each candidate is measured in short interleaved rounds (machine drift hits all alike); ops/s
  * are medians over rounds, and each ratio is the median of per-round ratios.
  *
- * Measured on the shared 2-core machine (two runs, 300 ms x 9 rounds, load average 4-6; ranges
- * are the two runs), rekey with context against each candidate, encrypt / decrypt:
+ * Measured on the shared 2-core machine (300 ms x 7-9 rounds, two runs), rekey with context
+ * through createEnvelope (DEK from the store each call) / with the key in hand, against each
+ * candidate, encrypt and decrypt:
  *
- * - aws-esdk 20-50x / 21-31x faster; cached 19-38x / 19-21x; signed 157-197x / 214-233x.
- * - cloak 1.08-1.52x / 0.58-0.90x (async), 0.84-1.25x / 0.72-0.83x (sync): rekey decrypts
- *   slower than cloak when it binds a context; without one it is 1.31-2.15x / 0.95-1.65x.
- * - raw node:crypto: rekey reaches 0.48-0.54x / 0.31-0.34x of it.
+ * - aws-esdk 14-34x and 21-30x faster (signed suite 140-300x); key in hand 22-45x.
+ * - cloak 1.03-1.37x and 0.97-1.40x; key in hand (cloak's own footing) 1.48-1.52x and
+ *   1.50-1.71x.
+ * - raw node:crypto: rekey reaches 0.65-0.77x encrypting and 0.45-0.60x decrypting.
  *
  *   BENCH_MS=200           time per measurement (default 100)
  *   BENCH_ROUNDS=9         interleaved rounds (default 5)
@@ -50,7 +53,7 @@ import {
   RawAesKeyringNode,
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node';
-import { createEnvelope } from '@rekey/crypto-core';
+import { createEnvelope, decrypt, encrypt, generateDek } from '@rekey/crypto-core';
 import { MemoryDekStore, MemoryKekProvider } from '@rekey/crypto-core/testing';
 
 import { reportRatio } from './_summary.ts';
@@ -122,6 +125,8 @@ const envelope = createEnvelope({
 const rekeySealed = await envelope.encrypt(record, { scope: 'bench', context });
 const rekeyBare = await envelope.encrypt(record, { scope: 'bench' });
 const rekeyText = await envelope.encryptText(text, { scope: 'bench', context });
+const dataKey = generateDek();
+const rekeyInHand = await encrypt(dataKey, record, { context });
 
 // AWS Encryption SDK, raw AES keyring.
 const keyring = new RawAesKeyringNode({
@@ -176,6 +181,11 @@ const candidates: readonly Candidate[] = [
     decrypt: () => envelope.decryptText(rekeyText, { context }),
   },
   {
+    name: 'rekey key in hand',
+    encrypt: () => encrypt(dataKey, record, { context }),
+    decrypt: () => decrypt(dataKey, rekeyInHand, { context }),
+  },
+  {
     name: 'aws-esdk',
     encrypt: () =>
       esdk.encrypt(keyring, record, { encryptionContext: context, suiteId: committing }),
@@ -215,6 +225,7 @@ const checks: Array<[string, string]> = [
   ['rekey', decoded.decode(await envelope.decrypt(rekeySealed, { context }))],
   ['rekey no context', decoded.decode(await envelope.decrypt(rekeyBare))],
   ['rekey text', await envelope.decryptText(rekeyText, { context })],
+  ['rekey key in hand', decoded.decode(await decrypt(dataKey, rekeyInHand, { context }))],
   ['aws-esdk', decoded.decode((await esdk.decrypt(keyring, esdkSealed)).plaintext)],
   ['aws-esdk cached', decoded.decode((await esdk.decrypt(cachingCmm, esdkCachedSealed)).plaintext)],
   ['aws-esdk signed', decoded.decode((await esdk.decrypt(keyring, esdkSignedSealed)).plaintext)],
@@ -231,7 +242,8 @@ const ratio = (n: number) => (n >= 10 ? `${n.toFixed(0)}x` : `${n.toFixed(2)}x`)
 console.log(
   `${RECORD_BYTES}-byte records, one at a time, ${BENCH_MS} ms x ${ROUNDS} rounds; median ops/s.\n` +
     '"rekey is": rekey (with context) / candidate; "no-context rekey is": the same for rekey ' +
-    'without a context (like cloak); both medians of per-round ratios',
+    'without a context (like cloak); "in-hand rekey is": rekey key in hand (with context); ' +
+    'all medians of per-round ratios',
 );
 for (const op of ['encrypt', 'decrypt'] as const) {
   const results = new Map<string, number[]>(candidates.map((c) => [c.name, []]));
@@ -242,13 +254,18 @@ for (const op of ['encrypt', 'decrypt'] as const) {
   }
   const relative = (name: string, own: readonly number[]) =>
     median((results.get(name) ?? []).map((r, round) => r / (own[round] as number)));
-  console.log(`\n${op.padEnd(17)} ${'ops/s'.padStart(9)}   rekey is   no-context rekey is`);
+  console.log(
+    `\n${op.padEnd(17)} ${'ops/s'.padStart(9)}   rekey is   no-context rekey is   in-hand rekey is`,
+  );
   for (const candidate of candidates) {
     const own = results.get(candidate.name) ?? [];
     const withContext = candidate.name === 'rekey' ? '' : ratio(relative('rekey', own));
     const bare = candidate.name.startsWith('rekey') ? '' : ratio(relative('rekey no context', own));
+    const inHand = candidate.name.startsWith('rekey')
+      ? ''
+      : ratio(relative('rekey key in hand', own));
     console.log(
-      `${candidate.name.padEnd(17)} ${fmt(median(own)).padStart(9)}   ${withContext.padEnd(10)} ${bare}`,
+      `${candidate.name.padEnd(17)} ${fmt(median(own)).padStart(9)}   ${withContext.padEnd(10)} ${bare.padEnd(21)} ${inHand}`,
     );
     if (!candidate.name.startsWith('rekey')) {
       reportRatio({
@@ -259,6 +276,15 @@ for (const op of ['encrypt', 'decrypt'] as const) {
         vs: candidate.name,
         unit: 'ops/s',
         ratio: relative('rekey', own),
+      });
+      reportRatio({
+        bench: 'peers',
+        measure: `${op} ${RECORD_BYTES} B, rekey key in hand with context`,
+        value: median(results.get('rekey key in hand') ?? []),
+        baseline: median(own),
+        vs: candidate.name,
+        unit: 'ops/s',
+        ratio: relative('rekey key in hand', own),
       });
     }
   }
