@@ -21,11 +21,12 @@
  *   BENCH_MS=200         time per measurement (default 100)
  *   BENCH_ROUNDS=15      interleaved rounds (default 5)
  */
-import { createCipheriv, createDecipheriv, randomBytes as nodeRandomBytes } from 'node:crypto';
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
 
 import { createEnvelope, cryptoBackend, decrypt, encrypt, generateDek } from '@rekey/crypto-core';
 import { MemoryDekStore, MemoryKekProvider } from '@rekey/crypto-core/testing';
 
+import { rawAesGcm } from './_raw-aes-gcm.ts';
 import { reportRatio } from './_summary.ts';
 
 const SIZES = (process.env.BENCH_SIZES ?? '64,1024,65536,1048576').split(',').map(Number);
@@ -66,25 +67,7 @@ const envelopes = createEnvelope({
   kekName: 'bench',
 });
 
-function nodeSeal(plaintext: Uint8Array): Uint8Array {
-  const iv = nodeRandomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', rawKey, iv);
-  const ct = cipher.update(plaintext);
-  cipher.final();
-  const out = new Uint8Array(12 + ct.length + 16);
-  out.set(iv, 0);
-  out.set(ct, 12);
-  out.set(cipher.getAuthTag(), 12 + ct.length);
-  return out;
-}
-
-function nodeOpen(sealed: Uint8Array): Uint8Array {
-  const decipher = createDecipheriv('aes-256-gcm', rawKey, sealed.subarray(0, 12));
-  decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-  const pt = decipher.update(sealed.subarray(12, sealed.length - 16));
-  decipher.final();
-  return pt;
-}
+const { seal: nodeSeal, open: nodeOpen } = rawAesGcm(rawKey);
 
 async function webSeal(
   plaintext: Uint8Array<ArrayBuffer>,

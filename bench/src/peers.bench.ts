@@ -33,7 +33,7 @@
  *   BENCH_ROUNDS=9         interleaved rounds (default 5)
  *   BENCH_RECORD_BYTES=1024
  */
-import { createCipheriv, createDecipheriv, randomBytes as nodeRandomBytes } from 'node:crypto';
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
 
 import {
   decryptString,
@@ -56,6 +56,7 @@ import {
 import { createEnvelope, decrypt, encrypt, generateDek } from '@rekey/crypto-core';
 import { MemoryDekStore, MemoryKekProvider } from '@rekey/crypto-core/testing';
 
+import { rawAesGcm } from './_raw-aes-gcm.ts';
 import { reportRatio } from './_summary.ts';
 
 const BENCH_MS = Number(process.env.BENCH_MS ?? 100);
@@ -96,24 +97,7 @@ const context = { table: 'users', column: 'profile', row: '42' };
 
 // node:crypto, the floor.
 const rawKey = nodeRandomBytes(32);
-function nodeSeal(plaintext: Uint8Array): Uint8Array {
-  const iv = nodeRandomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', rawKey, iv);
-  const ct = cipher.update(plaintext);
-  cipher.final();
-  const out = new Uint8Array(12 + ct.length + 16);
-  out.set(iv, 0);
-  out.set(ct, 12);
-  out.set(cipher.getAuthTag(), 12 + ct.length);
-  return out;
-}
-function nodeOpen(sealed: Uint8Array): Uint8Array {
-  const decipher = createDecipheriv('aes-256-gcm', rawKey, sealed.subarray(0, 12));
-  decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-  const pt = decipher.update(sealed.subarray(12, sealed.length - 16));
-  decipher.final();
-  return pt;
-}
+const { seal: nodeSeal, open: nodeOpen } = rawAesGcm(rawKey);
 const nodeSealed = nodeSeal(record);
 
 // rekey: the application-level API, DEK cached after the first call.

@@ -193,16 +193,31 @@ async function measure(deks: number): Promise<Result> {
 
     return { deks, runSeconds, rotateRate: deks / runSeconds, rawRate, naiveRate, peakRssMb: peak };
   } finally {
-    await sql.unsafe(`DROP TABLE IF EXISTS "${table}", "${table}_schema"`).catch(() => {});
     await sql.end({ timeout: 5 });
-    await opened.close();
-    await provider.close?.();
-    const redis = connectRedis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
-    rmSync(dir, { recursive: true, force: true });
+    await dropBenchState({ table, prefix, dir, opened, provider });
   }
+}
+
+/** Drops a benchmark's table, Redis keys and folder, and closes what it opened. */
+async function dropBenchState(state: {
+  table: string;
+  prefix: string;
+  dir: string;
+  opened: { close(): Promise<void> };
+  provider: KekProvider;
+}): Promise<void> {
+  const sql = postgres(PG_URL, { max: 1, onnotice: () => {} });
+  await sql
+    .unsafe(`DROP TABLE IF EXISTS "${state.table}", "${state.table}_schema"`)
+    .catch(() => {});
+  await sql.end({ timeout: 5 });
+  await state.opened.close();
+  await state.provider.close?.();
+  const redis = connectRedis(REDIS_URL);
+  const keys = await redis.keys(`${state.prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+  rmSync(state.dir, { recursive: true, force: true });
 }
 
 /** One PostgreSQL table of `deks` DEKs under `kek` (seeded 32 wraps at a time), and a config. */
@@ -247,18 +262,7 @@ async function kmsSetup(
       }),
     );
   }
-  const cleanup = async (): Promise<void> => {
-    const sql = postgres(PG_URL, { max: 1, onnotice: () => {} });
-    await sql.unsafe(`DROP TABLE IF EXISTS "${table}", "${table}_schema"`).catch(() => {});
-    await sql.end({ timeout: 5 });
-    await opened.close();
-    await provider.close?.();
-    const redis = connectRedis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const cleanup = (): Promise<void> => dropBenchState({ table, prefix, dir, opened, provider });
   return { configPath, cleanup };
 }
 
