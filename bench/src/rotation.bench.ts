@@ -7,6 +7,8 @@
  * - naive: per row, SELECT it, unwrap + wrap with the same provider, UPDATE it (autocommit),
  *   on a subset of the rows.
  *
+ * REKEY_BENCH_PROFILE_DIR=dir writes a CPU profile of each spawned CLI process there.
+ *
  * Sizes: REKEY_BENCH_ROTATION_DEKS, a comma list (default 20000; `250000,1000000` shows whether
  * memory stays flat as the table grows) and REKEY_BENCH_NAIVE_ROWS (default 1000).
  *
@@ -36,6 +38,8 @@ import { reportRatio } from './_summary.ts';
 const SIZES = (process.env.REKEY_BENCH_ROTATION_DEKS ?? '20000').split(',').map(Number);
 const NAIVE_ROWS = Number(process.env.REKEY_BENCH_NAIVE_ROWS ?? 1_000);
 const PG_URL = process.env.REKEY_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+// Writes a V8 CPU profile of every spawned CLI process (worker, rotate) into this directory.
+const PROFILE_DIR = process.env.REKEY_BENCH_PROFILE_DIR;
 const REDIS_URL = process.env.REKEY_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'apps/worker/src/cli.ts');
@@ -72,7 +76,16 @@ function run(
 ): { done: Promise<{ code: number; out: string }>; pid: number } {
   const child = spawn(
     process.execPath,
-    ['--conditions=@rekey/source', '--import', 'tsx', CLI, ...args, '--config', configPath],
+    [
+      ...(PROFILE_DIR === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR]),
+      '--conditions=@rekey/source',
+      '--import',
+      'tsx',
+      CLI,
+      ...args,
+      '--config',
+      configPath,
+    ],
     {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -20,7 +20,7 @@ import {
   SUITE_AES256GCM_HMACSHA512,
 } from './envelope-format.ts';
 import { DecryptionError, InputError } from './errors.ts';
-import { constantTimeEqual, randomBytes } from './primitives.ts';
+import { constantTimeEqual, randomGcmNonce } from './primitives.ts';
 
 /** Options of {@link encrypt} and {@link decrypt}. */
 export interface EnvelopeOptions {
@@ -54,7 +54,7 @@ export async function encrypt(
   const leased = dataKey.leaseForEncryption();
   const subkey = leased instanceof Promise ? await leased : leased;
   try {
-    return await seal(dataKey, subkey, randomNonce(), bytes, context);
+    return await seal(dataKey, subkey, randomGcmNonce(), bytes, context);
   } finally {
     dataKey.release(subkey);
   }
@@ -160,22 +160,4 @@ function plaintextBytes(plaintext: Uint8Array | string): Uint8Array {
   if (typeof plaintext === 'string') return utf8(plaintext);
   if (plaintext instanceof Uint8Array) return plaintext;
   throw new InputError('"plaintext" expected a Uint8Array or a string');
-}
-
-/**
- * Random GCM nonces, drawn from a pool refilled 4 KiB at a time: one `getRandomValues` call per
- * 341 messages instead of one per message. Nonces are public, so pooling them reveals nothing.
- */
-const NONCE_POOL = 4092;
-let pool: Uint8Array = new Uint8Array(0);
-let poolOffset = 0;
-
-function randomNonce(): Uint8Array {
-  if (poolOffset + NONCE_LENGTH > pool.length) {
-    pool = randomBytes(NONCE_POOL);
-    poolOffset = 0;
-  }
-  const nonce = pool.subarray(poolOffset, poolOffset + NONCE_LENGTH);
-  poolOffset += NONCE_LENGTH;
-  return nonce;
 }

@@ -70,5 +70,7 @@ export {
   type CryptoBackend,
   constantTimeEqual,
   cryptoBackend,
+  GCM_NONCE_LENGTH,
   randomBytes,
+  randomGcmNonce,
 } from './primitives.ts';

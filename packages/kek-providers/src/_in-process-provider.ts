@@ -15,7 +15,7 @@ import {
   type KekRef,
   KekRefError,
   type KekVersion,
-  randomBytes,
+  randomGcmNonce,
   type WrappedDek,
 } from '@rekey/crypto-core';
 
@@ -93,12 +93,12 @@ export abstract class InProcessKekProvider implements KekProvider {
     if (found.kekName !== binding.kekName) throw new KekRefError('KEK_REF_UNKNOWN', found.ref);
     if (found.entry.state === 'disabled') throw new KekRefError('KEK_REF_DISABLED', found.ref);
 
-    const iv = randomBytes(IV_LENGTH);
+    const iv = randomGcmNonce();
     const aad = encodeDekBinding(this.wrapLabel, binding, found.ref);
-    const sealed = await cryptoBackend.aesGcmSeal(await this.#key(found), iv, dek, aad);
-    const bytes = new Uint8Array(WRAPPED_LENGTH);
-    bytes.set(iv, 0);
-    bytes.set(sealed, IV_LENGTH);
+    // The IV goes in as the output's prefix: `iv || ciphertext || tag` in one buffer.
+    const bytes = await cryptoBackend.aesGcmSeal(await this.#key(found), iv, dek, aad, iv);
+    if (bytes.length !== WRAPPED_LENGTH)
+      throw new Error('aes-gcm returned a wrapped DEK of unexpected length');
     return { kekRef: found.ref, bytes };
   }
 

@@ -5,7 +5,7 @@
  * Re-running a range after a crash changes nothing already done: its DEKs are no longer on the
  * old refs.
  */
-import type { DekSwap } from '@rekey/crypto-core';
+import type { DekRecord, DekSwap } from '@rekey/crypto-core';
 
 import { advanceRun } from './advance-run.ts';
 import { databaseOf, type EngineContext, kekOf } from './engine-context.ts';
@@ -83,6 +83,17 @@ export async function rewrapRange(
   };
 
   let after: string | undefined = job.start === '' ? undefined : job.start;
+  const scanAfter = (from: string | undefined): Promise<DekRecord[]> =>
+    store.scan({
+      kekName: job.kekName,
+      kekRefs: job.fromRefs,
+      ...(from === undefined ? {} : { after: from }),
+      ...(job.end === null ? {} : { until: job.end }),
+      limit: PAGE_SIZE,
+    });
+  // The next page is read while this one is rewrapped: pages are disjoint id ranges and a write
+  // only moves rows off the old refs, so an earlier page's write never changes what it holds.
+  let prefetched: Promise<DekRecord[]> | undefined;
   let writing: Promise<void> = Promise.resolve();
   try {
     for (;;) {
@@ -100,14 +111,15 @@ export async function rewrapRange(
           break;
         }
       }
-      const page = await store.scan({
-        kekName: job.kekName,
-        kekRefs: job.fromRefs,
-        ...(after === undefined ? {} : { after }),
-        ...(job.end === null ? {} : { until: job.end }),
-        limit: PAGE_SIZE,
-      });
+      const page = await (prefetched ?? scanAfter(after));
+      prefetched = undefined;
       if (page.length === 0) break;
+      if (page.length === PAGE_SIZE) {
+        prefetched = scanAfter(page.at(-1)?.id);
+        // Awaited on the next turn; a page never used (stop, pause, error) must not count as an
+        // unhandled rejection.
+        prefetched.catch(() => {});
+      }
       const { swaps, failed, failureCodes } = await rewrapPage(
         page,
         provider,

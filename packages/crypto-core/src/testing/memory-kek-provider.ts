@@ -14,7 +14,7 @@ import type {
   KekVersionState,
   WrappedDek,
 } from '../kek-provider.ts';
-import { type AesGcmKey, cryptoBackend, randomBytes } from '../primitives.ts';
+import { type AesGcmKey, cryptoBackend, randomBytes, randomGcmNonce } from '../primitives.ts';
 
 const PROVIDER_ID = 'memory';
 const IV_LENGTH = 12;
@@ -80,16 +80,15 @@ export class MemoryKekProvider implements KekProvider {
     if (version.kekName !== binding.kekName) throw new KekRefError('KEK_REF_UNKNOWN', version.ref);
     if (version.state === 'disabled') throw new KekRefError('KEK_REF_DISABLED', version.ref);
 
-    const iv = randomBytes(IV_LENGTH);
-    const sealed = await cryptoBackend.aesGcmSeal(
+    const iv = randomGcmNonce();
+    // The IV goes in as the output's prefix: `iv || ciphertext || tag` in one buffer.
+    const bytes = await cryptoBackend.aesGcmSeal(
       await this.#key(version),
       iv,
       dek,
       wrapAad(binding, version.ref),
+      iv,
     );
-    const bytes = new Uint8Array(IV_LENGTH + sealed.length);
-    bytes.set(iv, 0);
-    bytes.set(sealed, IV_LENGTH);
     return { kekRef: version.ref, bytes };
   }
 

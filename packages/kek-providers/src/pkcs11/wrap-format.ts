@@ -2,13 +2,7 @@
  * The byte format of a DEK wrapped by the PKCS#11 provider, its GCM additional data, and the
  * names the provider gives KEK versions (refs and token labels).
  */
-import {
-  type DekBinding,
-  encodeDekBinding,
-  type KekName,
-  type KekRef,
-  utf8,
-} from '@rekey/crypto-core';
+import { type DekBinding, encodeDekBinding, type KekName, type KekRef } from '@rekey/crypto-core';
 
 /** The prefix of every ref the PKCS#11 provider issues. */
 export const PKCS11_PROVIDER_ID = 'pkcs11';
