@@ -6,7 +6,9 @@
  * - raw: one server-side `UPDATE` statement rewriting every row (ref, bytes, revision, time);
  * - store: keyset `scan` + `compareAndSwap` pages of 1,000 and of 5,000, the next page's scan
  *   overlapping the current page's write (no crypto: the new bytes are the old ones with the
- *   first byte flipped, as the raw UPDATE does);
+ *   first byte flipped, as the raw UPDATE does); then pages of 1,000 with two CAS batches in
+ *   flight, and two halves of the id space rewritten at once (as a worker with a database
+ *   concurrency of 2 does);
  * - naive: SELECT + UPDATE per row in autocommit, on a subset of the rows.
  *
  * Sizes: REKEY_BENCH_ROWS (default 20,000; 1,000,000 for the real run) and
@@ -40,6 +42,7 @@ const REPEAT = Math.max(1, Number(process.env.REKEY_BENCH_REPEAT ?? 1));
 const DATABASES = (process.env.REKEY_BENCH_DATABASES ?? 'postgres,mysql,sqlite').split(',');
 const KEK = 'bench';
 const ref = (v: number) => `local:bench/v${v}`;
+const MIDDLE = '7fffffff-ffff-ffff-ffff-ffffffffffff';
 
 // The drivers are dependencies of @rekey/storage-adapters, not of the bench package: load them
 // from there.
@@ -100,8 +103,9 @@ async function rewrite(
   to: string,
   limit: number,
   depth = 1,
+  range: { after?: string; until?: string } = {},
 ): Promise<number> {
-  const query = { kekName: KEK, kekRefs: [from], limit };
+  const query = { kekName: KEK, kekRefs: [from], limit, ...range };
   const inFlight = new Set<Promise<void>>();
   let updated = 0;
   let next: Promise<DekRecord[]> | undefined = store.scan(query);
@@ -153,6 +157,7 @@ async function measure(target: Target): Promise<Result[]> {
     ['store scan+CAS, batch 1000', 1000, 1],
     ['store scan+CAS, batch 5000', 5000, 1],
     ['store, batch 1000, 2 CAS in flight', 1000, 2],
+    ['store, batch 1000, 2 id ranges', 1000, -2],
   ];
   const best = new Map<string, Result>();
   const keep = (result: Result) => {
@@ -167,7 +172,15 @@ async function measure(target: Target): Promise<Result[]> {
       const work =
         limit === 0
           ? () => target.rawUpdate(from, to)
-          : () => rewrite(target.store, from, to, limit, depth);
+          : depth < 0
+            ? async () => {
+                const [a, b] = await Promise.all([
+                  rewrite(target.store, from, to, limit, 1, { until: MIDDLE }),
+                  rewrite(target.store, from, to, limit, 1, { after: MIDDLE }),
+                ]);
+                return a + b;
+              }
+            : () => rewrite(target.store, from, to, limit, depth);
       const result = await timed(db, method, work);
       if (result.rows !== ROWS) throw new Error(`${db} ${method}: ${result.rows} of ${ROWS} rows`);
       keep(result);
