@@ -12,8 +12,9 @@
  * from the cache) for comparison; the targets apply to the `encrypt` and `decrypt` rows.
  *
  * The machine is shared and noisy (about +-20% between runs), so candidates are measured in
- * short interleaved rounds: ops/s are the median over rounds, and each ratio is the median of
- * the per-round ratios (rekey and its baseline measured back to back). `best/faster` compares
+ * short interleaved rounds, each round starting with the next candidate: ops/s are the median
+ * over rounds, and each ratio is the median of the per-round ratios (rekey and its baseline
+ * measured back to back). `best/faster` compares
  * the best round of rekey with the best round of the faster raw path: the least disturbed
  * rounds, closest to the intrinsic cost when other processes compete for the cores.
  *
@@ -121,9 +122,14 @@ for (const size of SIZES) {
   };
   for (const [opName, ops] of Object.entries(cases)) {
     const results: Record<string, number[]> = { rekey: [], node: [], web: [] };
+    const entries = Object.entries(ops);
     for (let round = 0; round < ROUNDS; round++) {
-      // Interleaved, so drift in machine load hits every candidate alike.
-      for (const [name, op] of Object.entries(ops)) results[name]?.push(await measure(op));
+      // Interleaved, so drift in machine load hits every candidate alike, and each round starts
+      // with the next candidate, so none always runs right after another's garbage.
+      const shift = round % entries.length;
+      for (const [name, op] of [...entries.slice(shift), ...entries.slice(0, shift)]) {
+        results[name]?.push(await measure(op));
+      }
     }
     const rekey = median(results.rekey ?? []);
     const node = median(results.node ?? []);
