@@ -40,8 +40,10 @@ interface Located {
 
 /**
  * A `KekProvider` over a {@link KeyringModel}. Refs are `<id>:<kekName>/<tag>`. Changes
- * (`rotate`, `disable`) run one at a time, start from a fresh `reload()` so that two processes
- * sharing a keyring see each other's versions, and take effect only once `save()` succeeded.
+ * (`rotate`, `disable`) run one at a time, each inside `exclusive` (which a subclass whose store
+ * other processes share makes a cross-process lock), start from a fresh `reload()` so that two
+ * processes sharing a keyring see each other's versions, and take effect only once `save()`
+ * succeeded.
  */
 export abstract class InProcessKekProvider implements KekProvider {
   abstract readonly id: string;
@@ -75,6 +77,15 @@ export abstract class InProcessKekProvider implements KekProvider {
   protected abstract save(model: KeyringModel): Promise<void>;
   /** The keyring as stored now, or `undefined` when it is not stored anywhere. */
   protected abstract reload(): Promise<KeyringModel | undefined>;
+
+  /**
+   * Runs one change (reload, apply, save) so that no other writer of the same store runs one
+   * meanwhile. By default only this provider's own changes are kept apart; a subclass whose
+   * store other processes change too takes a lock they all honour.
+   */
+  protected exclusive<T>(change: () => Promise<T>): Promise<T> {
+    return change();
+  }
 
   /**
    * Wraps a DEK with the primary version of `binding.kekName`, or with `target`.
@@ -150,7 +161,8 @@ export abstract class InProcessKekProvider implements KekProvider {
    * Adds a version to a KEK name (the first if it has none), makes it primary and saves.
    *
    * @throws {ConfigError} when the keyring is read-only.
-   * @throws {KekUnavailableError} when the keyring cannot be written; nothing changed then.
+   * @throws {KekUnavailableError} when the keyring cannot be written, or another process held
+   * its lock too long; nothing changed then.
    */
   async rotate(kekName: KekName): Promise<KekVersion> {
     checkKekName(kekName);
@@ -201,13 +213,15 @@ export abstract class InProcessKekProvider implements KekProvider {
   #change<T>(
     apply: (model: KeyringModel) => Promise<{ next: KeyringModel | undefined; result: T }>,
   ): Promise<T> {
-    const run = this.#changes.then(async () => {
+    const run = this.#changes.then(() => {
       this.#checkOpen();
-      const model = (await this.reload()) ?? this.#model;
-      const { next, result } = await apply(model);
-      if (next !== undefined) await this.save(next);
-      this.#setModel(next ?? model);
-      return result;
+      return this.exclusive(async () => {
+        const model = (await this.reload()) ?? this.#model;
+        const { next, result } = await apply(model);
+        if (next !== undefined) await this.save(next);
+        this.#setModel(next ?? model);
+        return result;
+      });
     });
     this.#changes = run.catch(() => undefined);
     return run;

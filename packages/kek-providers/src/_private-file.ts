@@ -1,7 +1,8 @@
 /**
  * Reading and atomically replacing small private files (keyrings, state files) with
- * `node:fs/promises`, which Node and Deno both provide. The only file-system code of this
- * package; providers take a {@link PrivateFileSystem} so tests can inject faults. Internal.
+ * `node:fs/promises`, which Node and Deno both provide. With `_file-lock.ts`, the only
+ * file-system code of this package; providers take a {@link PrivateFileSystem} so tests can
+ * inject faults. Internal.
  */
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -114,7 +115,8 @@ async function syncDirectory(fs: PrivateFileSystem, dir: string, what: string): 
   }
 }
 
-function fileError(action: string, error: unknown): Error {
+/** A `ConfigError` for problems an operator must fix, else a retryable `KekUnavailableError`. */
+export function fileError(action: string, error: unknown): Error {
   const code = codeOf(error) ?? 'unknown error';
   const message = `${action}: ${code}`;
   // A permission problem or a missing directory needs an operator; a full disk or EIO may pass.
@@ -124,7 +126,8 @@ function fileError(action: string, error: unknown): Error {
   return new KekUnavailableError(message, { cause: error });
 }
 
-function codeOf(error: unknown): string | undefined {
+/** The `code` of a file-system error (`ENOENT`, `EEXIST`), if it has one. */
+export function codeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' ? code : undefined;
 }

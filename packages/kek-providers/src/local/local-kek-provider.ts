@@ -10,8 +10,15 @@ import {
   fromUtf8,
   type KekName,
   randomBytes,
+  utf8,
 } from '@rekey/crypto-core';
 
+import {
+  DEFAULT_LOCK_STALE_MS,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  type FileLockTiming,
+  withFileLock,
+} from '../_file-lock.ts';
 import { InProcessKekProvider } from '../_in-process-provider.ts';
 import { parseKeyring, serializeKeyring } from '../_keyring-codec.ts';
 import type { KeyringEntry, KeyringModel } from '../_keyring-model.ts';
@@ -37,10 +44,25 @@ export interface LocalKekProviderOptions {
    * (the rekey worker), in milliseconds. Default 30,000; 0 re-reads on every call.
    */
   readonly refreshMs?: number;
+  /**
+   * How long a change waits for another process's change to the same keyring (the lock file
+   * `<path>.lock`) before it fails with `KekUnavailableError`, in milliseconds. Default 10,000.
+   */
+  readonly lockTimeoutMs?: number;
+  /**
+   * Age in milliseconds after which a lock file is taken to be abandoned and is broken, even
+   * when its owner seems alive. Default 120,000; keep it far above a change's duration.
+   */
+  readonly lockStaleMs?: number;
 }
 
 type Storage =
-  | { readonly kind: 'file'; readonly path: string; readonly fs: PrivateFileSystem }
+  | {
+      readonly kind: 'file';
+      readonly path: string;
+      readonly fs: PrivateFileSystem;
+      readonly lock: FileLockTiming;
+    }
   | { readonly kind: 'read-only'; readonly source: string };
 
 /** The environment variable {@link LocalKekProvider.fromEnv} reads by default. */
@@ -55,9 +77,16 @@ export const DEFAULT_KEYRING_VARIABLE = 'REKEY_KEYRING';
  * the new one. A wrapped DEK is `iv (12) || ciphertext (32) || tag (16)` of AES-256-GCM whose
  * additional data binds the DEK id, scope, KEK name and KEK ref.
  *
- * NOTE: changes from several processes are serialised within a process only: two processes
- * rotating the same keyring at the same instant may lose one of the two new versions (the file
- * stays valid). Rotate from one place, for example the rekey worker.
+ * Changes are serialised across processes by a lock file next to the keyring, `<path>.lock`:
+ * created exclusively (mode 0600) and holding the owner's pid, host name and time as JSON, it is
+ * held while the change re-reads the keyring, applies itself and saves, so that two processes
+ * rotating at once both keep their new versions. A change waits up to `lockTimeoutMs` with a
+ * jittered back-off, then fails with `KekUnavailableError` naming the lock file. A lock whose
+ * owner process is gone (same host) or that is older than `lockStaleMs` is broken by one waiter.
+ * Creating a missing keyring takes the lock too. The read-only keyring takes no lock.
+ *
+ * NOTE: the lock is advisory and only as sound as the file system's exclusive create: it holds
+ * on local disks and NFS version 3 or later, not on older NFS.
  *
  * @example
  * ```ts
@@ -83,24 +112,33 @@ export class LocalKekProvider extends InProcessKekProvider {
    *
    * @throws {ConfigError} when the file is group- or world-accessible, not a valid keyring, or
    * missing while `create` is false.
-   * @throws {KekUnavailableError} when the file cannot be read or written.
+   * @throws {KekUnavailableError} when the file cannot be read or written, or when it must be
+   * created and another process holds its lock past `lockTimeoutMs`.
    */
   static async open(options: LocalKekProviderOptions): Promise<LocalKekProvider> {
     if (typeof options?.path !== 'string' || options.path === '') {
       throw new ConfigError('"path" expected the path of the keyring file');
     }
+    const path = options.path;
     const fs = options.fileSystem ?? nodeFileSystem;
-    const storage: Storage = { kind: 'file', path: options.path, fs };
-    const bytes = await readPrivateFile(fs, options.path);
-    let text = bytes === undefined ? undefined : decodeFileText(bytes, options.path);
-    if (text === undefined) {
-      if (options.create === false) {
-        throw new ConfigError(`keyring file ${options.path} does not exist`);
-      }
-      text = serializeKeyring(new Map(), 'key');
-      await writePrivateFile(fs, options.path, text);
+    const lock = {
+      timeoutMs: checkMs(options.lockTimeoutMs, 'lockTimeoutMs') ?? DEFAULT_LOCK_TIMEOUT_MS,
+      staleAfterMs: checkMs(options.lockStaleMs, 'lockStaleMs') ?? DEFAULT_LOCK_STALE_MS,
+    };
+    const storage: Storage = { kind: 'file', path, fs, lock };
+    let bytes = await readPrivateFile(fs, path);
+    if (bytes === undefined) {
+      if (options.create === false) throw new ConfigError(`keyring file ${path} does not exist`);
+      // Under the lock, so that an empty keyring never replaces one another process just made.
+      bytes = await withFileLock(fs, lockPathOf(path), lock, async () => {
+        const created = await readPrivateFile(fs, path);
+        if (created !== undefined) return created;
+        const empty = serializeKeyring(new Map(), 'key');
+        await writePrivateFile(fs, path, empty);
+        return utf8(empty);
+      });
     }
-    const model = parseKeyring(text, 'key', options.path);
+    const model = parseKeyring(decodeFileText(bytes, path), 'key', path);
     const now = options.now ?? (() => new Date());
     return new LocalKekProvider(model, storage, now, options.refreshMs);
   }
@@ -145,6 +183,12 @@ export class LocalKekProvider extends InProcessKekProvider {
     return { tag: `v${number}`, createdAt: this.#now(), state: 'primary', key: randomBytes(32) };
   }
 
+  protected override exclusive<T>(change: () => Promise<T>): Promise<T> {
+    const storage = this.#storage;
+    if (storage.kind === 'read-only') return change();
+    return withFileLock(storage.fs, lockPathOf(storage.path), storage.lock, change);
+  }
+
   protected async save(model: KeyringModel): Promise<void> {
     const storage = this.#storage;
     if (storage.kind === 'read-only') {
@@ -160,6 +204,19 @@ export class LocalKekProvider extends InProcessKekProvider {
     if (bytes === undefined) throw new ConfigError(`keyring file ${storage.path} disappeared`);
     return parseKeyring(decodeFileText(bytes, storage.path), 'key', storage.path);
   }
+}
+
+/** The lock file that serialises changes to the keyring at `path`. */
+function lockPathOf(path: string): string {
+  return `${path}.lock`;
+}
+
+function checkMs(value: number | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ConfigError(`"${field}" expected a non-negative number of milliseconds`);
+  }
+  return value;
 }
 
 function decodeFileText(bytes: Uint8Array, path: string): string {
