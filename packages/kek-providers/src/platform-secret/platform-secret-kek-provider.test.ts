@@ -203,3 +203,29 @@ describe('PlatformSecretKekProvider versions', () => {
     expect((await failure(open)).code).toBe('CONFIG_INVALID');
   });
 });
+
+describe('PlatformSecretKekProvider state file shared by two instances', () => {
+  // Two instances share nothing in memory, as two processes would: only the lock file orders
+  // their changes to the state file.
+  it('keeps a disable made while the other instance rotates, race after race', async () => {
+    const options = { secret: { env: 'S' }, versions: { stateFile }, env: { S: SECRET } };
+    const [a, b] = await Promise.all([
+      PlatformSecretKekProvider.open(options),
+      PlatformSecretKekProvider.open(options),
+    ]);
+    await a.rotate('pii');
+    for (let round = 0; round < 15; round++) {
+      const demoted = await a.primary('pii');
+      await a.rotate('pii');
+      // b disables the version a just demoted while a rotates again.
+      await Promise.all([b.disable(demoted), a.rotate('pii')]);
+    }
+    const fresh = await PlatformSecretKekProvider.open(options);
+    const versions = await fresh.describe('pii');
+    expect(versions).toHaveLength(31);
+    // v1 was never disabled; every version a rotation demoted and b disabled stays disabled.
+    const disabled = versions.filter((v) => v.state === 'disabled').map((v) => v.ref);
+    expect(disabled).toHaveLength(15);
+    await Promise.all([a.close(), b.close(), fresh.close()]);
+  });
+});

@@ -8,6 +8,7 @@ import { env as processEnv } from 'node:process';
 import { ConfigError, fromUtf8, type KekName } from '@rekey/crypto-core';
 
 import { checkKekName } from '../_checks.ts';
+import { DEFAULT_LOCK_STALE_MS, DEFAULT_LOCK_TIMEOUT_MS, withFileLock } from '../_file-lock.ts';
 import { InProcessKekProvider } from '../_in-process-provider.ts';
 import { LABEL, parseKeyring, serializeKeyring } from '../_keyring-codec.ts';
 import type { KeyringEntry, KeyringModel } from '../_keyring-model.ts';
@@ -54,6 +55,13 @@ export interface PlatformSecretKekProviderOptions {
   /** How often a state file is re-read to follow rotations made elsewhere. Default 30,000 ms. */
   readonly refreshMs?: number;
 }
+
+/**
+ * Changes to a state file are serialised across processes by `<stateFile>.lock`, as the local
+ * keyring's are. Versions are derived from their labels, so a lost race could not lose a key,
+ * but it could lose a `disable`.
+ */
+const STATE_LOCK = { timeoutMs: DEFAULT_LOCK_TIMEOUT_MS, staleAfterMs: DEFAULT_LOCK_STALE_MS };
 
 type Storage =
   | { readonly kind: 'file'; readonly path: string; readonly fs: PrivateFileSystem }
@@ -115,13 +123,15 @@ export class PlatformSecretKekProvider extends InProcessKekProvider {
       throw new ConfigError('"versions" expected { stateFile } or { keks }');
     }
     if ('stateFile' in versions && typeof versions.stateFile === 'string') {
-      storage = { kind: 'file', path: versions.stateFile, fs };
-      const stored = await readStateFile(fs, versions.stateFile);
-      model = stored ?? new Map();
-      if (stored === undefined) {
-        const empty = serializeKeyring(model, 'label');
-        await writePrivateFile(fs, versions.stateFile, empty, 'state file');
-      }
+      const path = versions.stateFile;
+      storage = { kind: 'file', path, fs };
+      // Under the lock, so that an empty state file never replaces one another process just made.
+      model = await withFileLock(fs, `${path}.lock`, STATE_LOCK, async () => {
+        const stored = await readStateFile(fs, path);
+        if (stored !== undefined) return stored;
+        await writePrivateFile(fs, path, serializeKeyring(new Map(), 'label'), 'state file');
+        return new Map();
+      });
     } else if ('keks' in versions && typeof versions.keks === 'object' && versions.keks !== null) {
       storage = { kind: 'static' };
       model = staticModel(versions.keks);
@@ -140,6 +150,12 @@ export class PlatformSecretKekProvider extends InProcessKekProvider {
     let n = versions.length + 1;
     while (versions.some((v) => v.tag === `v${n}`)) n++;
     return { tag: `v${n}`, createdAt: this.#now(), state: 'primary' };
+  }
+
+  protected override exclusive<T>(change: () => Promise<T>): Promise<T> {
+    const storage = this.#storage;
+    if (storage.kind === 'static') return change();
+    return withFileLock(storage.fs, `${storage.path}.lock`, STATE_LOCK, change);
   }
 
   protected async save(model: KeyringModel): Promise<void> {
