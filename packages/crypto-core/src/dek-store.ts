@@ -104,6 +104,16 @@ export interface DekStore {
   scan(query: DekScan): Promise<DekRecord[]>;
 
   /**
+   * The ids of the page `scan(query)` would return, in the same order, with the same checks and
+   * errors, but reading no wrapped bytes, scopes or times: a store can answer it from its
+   * `(kek_name, kek_ref, id)` index alone. Optional, so stores written before it keep working;
+   * callers fall back to `scan` and keep the ids.
+   *
+   * @throws {InputError} for a malformed query, exactly where `scan` throws it.
+   */
+  scanIds?(query: DekScan): Promise<string[]>;
+
+  /**
    * Writes new wrapped bytes and refs where revision and ref still match, bumping revision and
    * setting `rotatedAt`. One statement for the whole batch.
    */

@@ -154,29 +154,16 @@ export class MemoryDekStore implements DekStore {
    * @throws {InputError} for a limit outside 1..10,000 or a malformed bound or ref.
    */
   async scan(query: DekScan): Promise<DekRecord[]> {
-    const { kekName, kekRefs, after, until, limit } = query ?? ({} as DekScan);
-    checkText(kekName, 'kekName', true);
-    if (!Array.isArray(kekRefs)) throw new InputError('"kekRefs" expected an array');
-    for (const ref of kekRefs) checkRef(ref, 'kekRefs');
-    if (after !== undefined) assertDekId(after, 'after');
-    if (until !== undefined) assertDekId(until, 'until');
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-      throw new InputError(`"limit" expected an integer from 1 to ${MAX_LIMIT}, got ${limit}`);
-    }
+    return this.#scanRows(query).map(toRecord);
+  }
 
-    if (kekRefs.length === 0) return [];
-    const refs = new Set(kekRefs);
-    const ids = this.#sortedIds();
-    const out: DekRecord[] = [];
-    for (let i = after === undefined ? 0 : upperBound(ids, after); i < ids.length; i++) {
-      const id = ids[i] as string;
-      if (until !== undefined && id > until) break;
-      const row = this.#rows.get(id) as Row;
-      if (row.kekName !== kekName || !refs.has(row.kekRef)) continue;
-      out.push(toRecord(row));
-      if (out.length === limit) break;
-    }
-    return out;
+  /**
+   * The ids of the page `scan(query)` returns, in the same order.
+   *
+   * @throws {InputError} for a limit outside 1..10,000 or a malformed bound or ref.
+   */
+  async scanIds(query: DekScan): Promise<string[]> {
+    return this.#scanRows(query).map((row) => row.id);
   }
 
   /**
@@ -237,6 +224,33 @@ export class MemoryDekStore implements DekStore {
 
   /** Nothing to release. */
   async close(): Promise<void> {}
+
+  /** The rows of one scan page, after checking the whole query. */
+  #scanRows(query: DekScan): Row[] {
+    const { kekName, kekRefs, after, until, limit } = query ?? ({} as DekScan);
+    checkText(kekName, 'kekName', true);
+    if (!Array.isArray(kekRefs)) throw new InputError('"kekRefs" expected an array');
+    for (const ref of kekRefs) checkRef(ref, 'kekRefs');
+    if (after !== undefined) assertDekId(after, 'after');
+    if (until !== undefined) assertDekId(until, 'until');
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      throw new InputError(`"limit" expected an integer from 1 to ${MAX_LIMIT}, got ${limit}`);
+    }
+
+    if (kekRefs.length === 0) return [];
+    const refs = new Set(kekRefs);
+    const ids = this.#sortedIds();
+    const out: Row[] = [];
+    for (let i = after === undefined ? 0 : upperBound(ids, after); i < ids.length; i++) {
+      const id = ids[i] as string;
+      if (until !== undefined && id > until) break;
+      const row = this.#rows.get(id) as Row;
+      if (row.kekName !== kekName || !refs.has(row.kekRef)) continue;
+      out.push(row);
+      if (out.length === limit) break;
+    }
+    return out;
+  }
 
   #remove(id: string): boolean {
     const row = this.#rows.get(id);

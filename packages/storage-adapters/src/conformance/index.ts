@@ -17,6 +17,7 @@ import {
 import { inputTests } from './inputs.ts';
 import { recordTests } from './records.ts';
 import { scanTests } from './scan.ts';
+import { scanIdsTests } from './scan-ids.ts';
 import { swapTests } from './swap.ts';
 
 export type { DekStoreFactory, DekStoreFactoryOptions, DekStoreHarness, DescribeDekStoreOptions };
@@ -54,6 +55,7 @@ export function describeDekStore(
     describe('records', () => recordTests(ctx));
     describe('bad input and lost connections', () => inputTests(ctx, connectionless));
     describe('keyset scans', () => scanTests(ctx, scanRows, slowTimeout));
+    describe('id-only keyset scans', () => scanIdsTests(ctx, connectionless));
     describe('compare-and-swap', () => swapTests(ctx));
   });
 }

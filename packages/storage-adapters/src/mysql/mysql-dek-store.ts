@@ -198,23 +198,18 @@ export class MysqlDekStore implements DekStore {
 
   /** @throws {InputError} for a malformed query (see `DekScan`; limit 1 to 10,000). */
   async scan(query: DekScan): Promise<DekRecord[]> {
-    assertScan(query);
-    const refs = [...new Set(query.kekRefs)];
-    if (refs.length === 0) return [];
-
-    const after = query.after === undefined ? undefined : idToBytes(query.after);
-    const until = query.until === undefined ? undefined : idToBytes(query.until);
-    const params: unknown[] = [];
-    for (const ref of refs) {
-      params.push(query.kekName, ref);
-      if (after !== undefined) params.push(after);
-      if (until !== undefined) params.push(until);
-      params.push(query.limit);
-    }
-    if (refs.length > 1) params.push(query.limit);
-    const text = this.#q.scan(refs.length, after !== undefined, until !== undefined);
-    const rows = await this.#query<Row[]>(text, params);
+    const rows = await this.#scan<Row>(query, false);
     return rows.map(toRecord);
+  }
+
+  /**
+   * The ids of `scan(query)`, read from the `(kek_name, kek_ref, id)` index alone.
+   *
+   * @throws {InputError} for a malformed query (see `DekScan`; limit 1 to 10,000).
+   */
+  async scanIds(query: DekScan): Promise<string[]> {
+    const rows = await this.#scan<{ id: Uint8Array }>(query, true);
+    return rows.map((r) => bytesToId(r.id));
   }
 
   /**
@@ -268,6 +263,27 @@ export class MysqlDekStore implements DekStore {
 
   /** Nothing to release: the pool belongs to the caller, who ends it. */
   async close(): Promise<void> {}
+
+  /** One scan page: whole rows, or ids only. */
+  async #scan<T>(query: DekScan, idsOnly: boolean): Promise<T[]> {
+    assertScan(query);
+    const refs = [...new Set(query.kekRefs)];
+    if (refs.length === 0) return [];
+
+    const after = query.after === undefined ? undefined : idToBytes(query.after);
+    const until = query.until === undefined ? undefined : idToBytes(query.until);
+    const params: unknown[] = [];
+    for (const ref of refs) {
+      params.push(query.kekName, ref);
+      if (after !== undefined) params.push(after);
+      if (until !== undefined) params.push(until);
+      params.push(query.limit);
+    }
+    if (refs.length > 1) params.push(query.limit);
+    const shape = [refs.length, after !== undefined, until !== undefined] as const;
+    const text = idsOnly ? this.#q.scanIds(...shape) : this.#q.scan(...shape);
+    return this.#query<T[]>(text, params);
+  }
 
   async #query<T>(text: string, params: unknown[], dekId?: string): Promise<T> {
     try {

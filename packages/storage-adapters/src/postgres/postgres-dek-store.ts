@@ -201,17 +201,18 @@ export class PostgresDekStore implements DekStore {
 
   /** @throws {InputError} for a malformed query (see `DekScan`; limit 1 to 10,000). */
   async scan(query: DekScan): Promise<DekRecord[]> {
-    assertScan(query);
-    const refs = [...new Set(query.kekRefs)];
-    if (refs.length === 0) return [];
-
-    const multi = refs.length > 1;
-    const params: unknown[] = [query.kekName, multi ? textArray(refs) : refs[0], query.limit];
-    if (query.after !== undefined) params.push(query.after);
-    if (query.until !== undefined) params.push(query.until);
-    const text = this.#q.scan(multi, query.after !== undefined, query.until !== undefined);
-    const rows = await this.#query<Row>(text, params);
+    const rows = await this.#scan<Row>(query, false);
     return rows.map(toRecord);
+  }
+
+  /**
+   * The ids of `scan(query)`, read from the `(kek_name, kek_ref, id)` index alone.
+   *
+   * @throws {InputError} for a malformed query (see `DekScan`; limit 1 to 10,000).
+   */
+  async scanIds(query: DekScan): Promise<string[]> {
+    const rows = await this.#scan<{ id: string }>(query, true);
+    return rows.map((r) => r.id);
   }
 
   /**
@@ -253,6 +254,21 @@ export class PostgresDekStore implements DekStore {
 
   /** Nothing to release: the client belongs to the caller, who ends it. */
   async close(): Promise<void> {}
+
+  /** One scan page: whole rows, or ids only. */
+  async #scan<T>(query: DekScan, idsOnly: boolean): Promise<T[]> {
+    assertScan(query);
+    const refs = [...new Set(query.kekRefs)];
+    if (refs.length === 0) return [];
+
+    const multi = refs.length > 1;
+    const params: unknown[] = [query.kekName, multi ? textArray(refs) : refs[0], query.limit];
+    if (query.after !== undefined) params.push(query.after);
+    if (query.until !== undefined) params.push(query.until);
+    const shape = [multi, query.after !== undefined, query.until !== undefined] as const;
+    const text = idsOnly ? this.#q.scanIds(...shape) : this.#q.scan(...shape);
+    return this.#query<T>(text, params);
+  }
 
   /** Runs one statement, retrying deadlocks, and maps driver errors to rekey errors. */
   async #query<T>(

@@ -21,12 +21,23 @@ export interface PostgresStatements {
   readonly countByName: string;
   /** Scan text by shape: one ref or several, with or without `after` and `until`. */
   scan(multiRef: boolean, after: boolean, until: boolean): string;
+  /** The same scan selecting `id` only, by the same shape. */
+  scanIds(multiRef: boolean, after: boolean, until: boolean): string;
 }
 
 /** The statements of `table`, quoted once. */
 export function postgresStatements(table: string): PostgresStatements {
   const t = ident(table);
   const scans = new Map<string, string>();
+  const scanOf = (idsOnly: boolean, multiRef: boolean, after: boolean, until: boolean) => {
+    const key = `${idsOnly}${multiRef}${after}${until}`;
+    let text = scans.get(key);
+    if (text === undefined) {
+      text = scanText(t, idsOnly ? 'id' : COLUMNS, multiRef, after, until);
+      scans.set(key, text);
+    }
+    return text;
+  };
 
   return {
     insert: `INSERT INTO ${t} (id, scope, kek_name, kek_ref, wrapped)
@@ -55,15 +66,8 @@ export function postgresStatements(table: string): PostgresStatements {
       GROUP BY kek_name, kek_ref ORDER BY kek_name COLLATE "C", kek_ref COLLATE "C"`,
     countByName: `SELECT kek_name, kek_ref, count(*)::float8 AS count FROM ${t}
       WHERE kek_name = $1 GROUP BY kek_name, kek_ref ORDER BY kek_ref COLLATE "C"`,
-    scan(multiRef, after, until) {
-      const key = `${multiRef}${after}${until}`;
-      let text = scans.get(key);
-      if (text === undefined) {
-        text = scanText(t, multiRef, after, until);
-        scans.set(key, text);
-      }
-      return text;
-    },
+    scan: (multiRef, after, until) => scanOf(false, multiRef, after, until),
+    scanIds: (multiRef, after, until) => scanOf(true, multiRef, after, until),
   };
 }
 
@@ -72,22 +76,30 @@ export function postgresStatements(table: string): PostgresStatements {
  * from where the last page ended, so every page costs the same however deep the scan is (OFFSET
  * would re-read every earlier row). With several refs each ref's range is read by its own
  * index scan (LATERAL, at most `limit` rows each) and the pages merged: `kek_ref = ANY(...)`
- * would have to sort every remaining row of every ref to find the first `limit`.
+ * would have to sort every remaining row of every ref to find the first `limit`. Selecting `id`
+ * alone lets PostgreSQL answer from that index (an index-only scan, as far as the visibility map
+ * allows) without reading the table's rows.
  *
  * Parameters: $1 kek_name, $2 ref (text) or refs (text[]), $3 limit, then after, then until.
  */
-function scanText(t: string, multiRef: boolean, after: boolean, until: boolean): string {
+function scanText(
+  t: string,
+  columns: string,
+  multiRef: boolean,
+  after: boolean,
+  until: boolean,
+): string {
   let bounds = '';
   let n = 4;
   if (after) bounds += ` AND id > $${n++}::uuid`;
   if (until) bounds += ` AND id <= $${n++}::uuid`;
 
   if (!multiRef) {
-    return `SELECT ${COLUMNS} FROM ${t}
+    return `SELECT ${columns} FROM ${t}
       WHERE kek_name = $1 AND kek_ref = $2${bounds} ORDER BY id LIMIT $3`;
   }
   return `SELECT d.* FROM unnest($2::text[]) AS r(ref) CROSS JOIN LATERAL (
-      SELECT ${COLUMNS} FROM ${t}
+      SELECT ${columns} FROM ${t}
       WHERE kek_name = $1 AND kek_ref = r.ref${bounds} ORDER BY id LIMIT $3
     ) AS d ORDER BY d.id LIMIT $3`;
 }

@@ -16,7 +16,7 @@ import {
   type NewDekRecord,
 } from '@rekey/crypto-core';
 
-import { idToBytes } from '../id-bytes.ts';
+import { bytesToId, idToBytes } from '../id-bytes.ts';
 import {
   assertIds,
   assertNewDek,
@@ -176,29 +176,17 @@ export class SqliteDekStore implements DekStore {
    * @throws {InputError} for a malformed query (see `DekScan`; limit 1 to 10,000).
    */
   async scan(query: DekScan): Promise<DekRecord[]> {
-    assertScan(query);
-    const refs = [...new Set(query.kekRefs)];
-    if (refs.length === 0) return [];
+    return this.#scan(query, COLUMNS).map(toRecord);
+  }
 
-    const after = query.after === undefined ? undefined : idToBytes(query.after);
-    const until = query.until === undefined ? undefined : idToBytes(query.until);
-    const bounds = `${after ? ' AND id > ?' : ''}${until ? ' AND id <= ?' : ''}`;
-    const branch = `SELECT ${COLUMNS} FROM ${this.#t}
-      WHERE kek_name = ? AND kek_ref = ?${bounds} ORDER BY id LIMIT ?`;
-    const params: SqliteValue[] = [];
-    for (const ref of refs) {
-      params.push(query.kekName, ref);
-      if (after !== undefined) params.push(after);
-      if (until !== undefined) params.push(until);
-      params.push(query.limit);
-    }
-    let text = branch;
-    if (refs.length > 1) {
-      text = `${refs.map(() => `SELECT * FROM (${branch})`).join(' UNION ALL ')}
-        ORDER BY id LIMIT ?`;
-      params.push(query.limit);
-    }
-    return this.#all(text, params).map(toRecord);
+  /**
+   * The ids of `scan(query)`, read from the `(kek_name, kek_ref, id)` index alone (a covering
+   * index: SQLite never visits the table's rows).
+   *
+   * @throws {InputError} for a malformed query (see `DekScan`; limit 1 to 10,000).
+   */
+  async scanIds(query: DekScan): Promise<string[]> {
+    return this.#scan(query, 'id').map((row) => bytesToId(row.id));
   }
 
   /**
@@ -266,6 +254,33 @@ export class SqliteDekStore implements DekStore {
       r.wrapped,
       createdAt,
     );
+  }
+
+  /** One scan page of `columns` (every column, or `id` only). */
+  #scan(query: DekScan, columns: string): Row[] {
+    assertScan(query);
+    const refs = [...new Set(query.kekRefs)];
+    if (refs.length === 0) return [];
+
+    const after = query.after === undefined ? undefined : idToBytes(query.after);
+    const until = query.until === undefined ? undefined : idToBytes(query.until);
+    const bounds = `${after ? ' AND id > ?' : ''}${until ? ' AND id <= ?' : ''}`;
+    const branch = `SELECT ${columns} FROM ${this.#t}
+      WHERE kek_name = ? AND kek_ref = ?${bounds} ORDER BY id LIMIT ?`;
+    const params: SqliteValue[] = [];
+    for (const ref of refs) {
+      params.push(query.kekName, ref);
+      if (after !== undefined) params.push(after);
+      if (until !== undefined) params.push(until);
+      params.push(query.limit);
+    }
+    let text = branch;
+    if (refs.length > 1) {
+      text = `${refs.map(() => `SELECT * FROM (${branch})`).join(' UNION ALL ')}
+        ORDER BY id LIMIT ?`;
+      params.push(query.limit);
+    }
+    return this.#all(text, params);
   }
 
   #prepare(text: string): SqliteStatement {
