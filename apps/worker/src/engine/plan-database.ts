@@ -3,8 +3,10 @@
  * into ranges of `batchSize` DEKs, checkpointing ranges and cursor in the control store before
  * enqueueing them. A restarted planner re-enqueues the ranges it recorded (deterministic job
  * ids dedupe) and continues from the cursor, so no range is lost or cut twice, and the ranges
- * are never all in memory.
+ * are never all in memory. Only ids are read where the store can scan by id alone.
  */
+import type { DekScan, DekStore } from '@rekey/crypto-core';
+
 import type { NewRange } from '../control/control-store.ts';
 import { advanceRun } from './advance-run.ts';
 import { databaseOf, type EngineContext } from './engine-context.ts';
@@ -50,13 +52,13 @@ export async function planDatabase(ctx: EngineContext, job: PlanJob): Promise<vo
   let pending: NewRange[] = [];
   const limit = ctx.limits.batchSize;
   for (;;) {
-    const page = await store.scan({
+    const page = await scanIds(store, {
       kekName: run.kekName,
       kekRefs: fromRefs,
       ...(cursor === null ? {} : { after: cursor }),
       limit,
     });
-    const last = page.at(-1)?.id;
+    const last = page.at(-1);
     const finished = page.length < limit;
     if (page.length > 0) {
       // The last range stays open-ended so DEKs written later above it are still covered.
@@ -89,6 +91,16 @@ export async function planDatabase(ctx: EngineContext, job: PlanJob): Promise<vo
     'planned',
   );
   await advanceRun(ctx, run.id, job.sweep);
+}
+
+/**
+ * One page of ids: from the store's id-only scan when it has one, which reads no wrapped bytes,
+ * else from whole records (a store written before `scanIds`).
+ */
+async function scanIds(store: DekStore, query: DekScan): Promise<string[]> {
+  if (store.scanIds !== undefined) return store.scanIds(query);
+  const records = await store.scan(query);
+  return records.map((r) => r.id);
 }
 
 async function requeueRecordedRanges(
