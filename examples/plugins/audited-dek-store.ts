@@ -38,6 +38,8 @@ export class AuditedDekStore implements DekStore {
   readonly #inner: DekStore;
   readonly #audit: (event: DekAuditEvent) => void;
   readonly #release: (() => Promise<void>) | undefined;
+  /** The wrapped store's id-only scan, passed through when it has one (the planner uses it). */
+  readonly scanIds?: (query: DekScan) => Promise<string[]>;
 
   /** `release` frees what the plugin opened for `inner` (a pool), at {@link close}. */
   constructor(
@@ -48,6 +50,8 @@ export class AuditedDekStore implements DekStore {
     this.#inner = inner;
     this.#audit = audit;
     this.#release = release;
+    const scanIds = inner.scanIds?.bind(inner);
+    if (scanIds !== undefined) this.scanIds = scanIds;
   }
 
   migrate(): Promise<void> {
