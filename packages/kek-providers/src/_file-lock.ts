@@ -24,6 +24,9 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 /** Default age after which a keyring lock is abandoned: far above any change's duration. */
 export const DEFAULT_LOCK_STALE_MS = 120_000;
 
+/** Age after which a lock file without a complete owner record is taken to be abandoned. */
+const HALF_WRITTEN_MS = 3_000;
+
 const FIRST_DELAY_MS = 5;
 const MAX_DELAY_MS = 200;
 
@@ -153,8 +156,11 @@ async function inspect(fs: PrivateFileSystem, lockPath: string): Promise<HeldLoc
 function isAbandoned(held: HeldLock, staleAfterMs: number): boolean {
   if (held.ageMs > staleAfterMs) return true;
   const owner = held.owner;
+  // Empty or half written: its holder is between creating and writing it, which takes
+  // milliseconds. Still so after a few seconds, it was killed in between.
+  if (owner === undefined) return held.ageMs > Math.min(HALF_WRITTEN_MS, staleAfterMs);
   // A pid means something only on the host that wrote it; an unknown host matches none.
-  if (owner === undefined || owner.host === '' || owner.host !== hostName()) return false;
+  if (owner.host === '' || owner.host !== hostName()) return false;
   try {
     kill(owner.pid, 0);
     return false;

@@ -95,6 +95,28 @@ describe('LocalKekProvider lock file', () => {
     expect(await readdir(dir)).toEqual(['keyring.json']);
   });
 
+  it('breaks an empty lock file left by a process killed between creating and writing it', async () => {
+    const provider = await LocalKekProvider.open({ path, lockTimeoutMs: 5_000 });
+    await writeFile(lockPath, '', { mode: 0o600 });
+    const aMinuteAgo = new Date(Date.now() - 60_000);
+    await utimes(lockPath, aMinuteAgo, aMinuteAgo);
+
+    const version = await provider.rotate('pii');
+
+    expect(version.ref).toBe('local:pii/v1');
+    expect(await readdir(dir)).toEqual(['keyring.json']);
+  });
+
+  it('waits for a freshly created lock file that its holder has not written yet', async () => {
+    const provider = await LocalKekProvider.open({ path, lockTimeoutMs: 50 });
+    await writeFile(lockPath, '', { mode: 0o600 });
+
+    const error = await failure(provider.rotate('pii'));
+
+    expect(error.code).toBe('KEK_UNAVAILABLE');
+    expect(await readFile(lockPath, 'utf8')).toBe('');
+  });
+
   it('gives up on a live lock with a retryable error naming it, leaving the keyring as it was', async () => {
     const provider = await LocalKekProvider.open({ path, lockTimeoutMs: 50 });
     const v1 = await provider.rotate('pii');
