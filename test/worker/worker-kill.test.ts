@@ -69,7 +69,10 @@ describe.skipIf(typeof Deno !== 'undefined')('a worker killed with SIGKILL mid-r
           async () => (await handled()) >= point * COUNT,
           60_000,
           20,
-        );
+        ).catch((error: Error) => {
+          // The worker's log (ids and counts only) says where it stalled.
+          throw new Error(`${error.message}; worker log tail:\n${current.output().slice(-4_000)}`);
+        });
       current.kill('SIGKILL');
       expect(await current.exited).toBe(137);
       killedAt.push(await handled());
