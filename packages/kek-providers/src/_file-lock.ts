@@ -9,7 +9,13 @@ import { kill, pid } from 'node:process';
 
 import { KekUnavailableError, randomBytes, toHex, utf8 } from '@rekey/crypto-core';
 
-import { codeOf, fileError, type PrivateFileSystem } from './_private-file.ts';
+import {
+  codeOf,
+  fileError,
+  type PrivateFileSystem,
+  readPrivateFile,
+  writePrivateFile,
+} from './_private-file.ts';
 
 /** How long to wait for a lock and when a lock counts as abandoned. */
 export interface FileLockTiming {
@@ -45,6 +51,33 @@ interface HeldLock {
   readonly ageMs: number;
   /** Inode, modification time and text: a new lock at the same path never matches. */
   readonly identity: string;
+}
+
+/** The lock file that serialises changes to the private file at `path`. */
+export function lockPathOf(path: string): string {
+  return `${path}.lock`;
+}
+
+/**
+ * The bytes of the private file at `path`, created with `initial` when it is missing. Creating
+ * takes the file's lock and reads again first, so that a file another process has just made is
+ * never replaced by an empty one; an existing file is read without the lock.
+ */
+export async function readOrCreatePrivateFile(
+  fs: PrivateFileSystem,
+  path: string,
+  initial: string,
+  timing: FileLockTiming,
+  what?: string,
+): Promise<Uint8Array> {
+  const bytes = await readPrivateFile(fs, path, what);
+  if (bytes !== undefined) return bytes;
+  return withFileLock(fs, lockPathOf(path), timing, async () => {
+    const created = await readPrivateFile(fs, path, what);
+    if (created !== undefined) return created;
+    await writePrivateFile(fs, path, initial, what);
+    return utf8(initial);
+  });
 }
 
 /**

@@ -10,13 +10,14 @@ import {
   fromUtf8,
   type KekName,
   randomBytes,
-  utf8,
 } from '@rekey/crypto-core';
 
 import {
   DEFAULT_LOCK_STALE_MS,
   DEFAULT_LOCK_TIMEOUT_MS,
   type FileLockTiming,
+  lockPathOf,
+  readOrCreatePrivateFile,
   withFileLock,
 } from '../_file-lock.ts';
 import { InProcessKekProvider } from '../_in-process-provider.ts';
@@ -126,18 +127,11 @@ export class LocalKekProvider extends InProcessKekProvider {
       staleAfterMs: checkMs(options.lockStaleMs, 'lockStaleMs') ?? DEFAULT_LOCK_STALE_MS,
     };
     const storage: Storage = { kind: 'file', path, fs, lock };
-    let bytes = await readPrivateFile(fs, path);
-    if (bytes === undefined) {
-      if (options.create === false) throw new ConfigError(`keyring file ${path} does not exist`);
-      // Under the lock, so that an empty keyring never replaces one another process just made.
-      bytes = await withFileLock(fs, lockPathOf(path), lock, async () => {
-        const created = await readPrivateFile(fs, path);
-        if (created !== undefined) return created;
-        const empty = serializeKeyring(new Map(), 'key');
-        await writePrivateFile(fs, path, empty);
-        return utf8(empty);
-      });
-    }
+    const bytes =
+      options.create === false
+        ? await readPrivateFile(fs, path)
+        : await readOrCreatePrivateFile(fs, path, serializeKeyring(new Map(), 'key'), lock);
+    if (bytes === undefined) throw new ConfigError(`keyring file ${path} does not exist`);
     const model = parseKeyring(decodeFileText(bytes, path), 'key', path);
     const now = options.now ?? (() => new Date());
     return new LocalKekProvider(model, storage, now, options.refreshMs);
@@ -204,11 +198,6 @@ export class LocalKekProvider extends InProcessKekProvider {
     if (bytes === undefined) throw new ConfigError(`keyring file ${storage.path} disappeared`);
     return parseKeyring(decodeFileText(bytes, storage.path), 'key', storage.path);
   }
-}
-
-/** The lock file that serialises changes to the keyring at `path`. */
-function lockPathOf(path: string): string {
-  return `${path}.lock`;
 }
 
 function checkMs(value: number | undefined, field: string): number | undefined {

@@ -8,7 +8,13 @@ import { env as processEnv } from 'node:process';
 import { ConfigError, fromUtf8, type KekName } from '@rekey/crypto-core';
 
 import { checkKekName } from '../_checks.ts';
-import { DEFAULT_LOCK_STALE_MS, DEFAULT_LOCK_TIMEOUT_MS, withFileLock } from '../_file-lock.ts';
+import {
+  DEFAULT_LOCK_STALE_MS,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  lockPathOf,
+  readOrCreatePrivateFile,
+  withFileLock,
+} from '../_file-lock.ts';
 import { InProcessKekProvider } from '../_in-process-provider.ts';
 import { LABEL, parseKeyring, serializeKeyring } from '../_keyring-codec.ts';
 import type { KeyringEntry, KeyringModel } from '../_keyring-model.ts';
@@ -125,13 +131,9 @@ export class PlatformSecretKekProvider extends InProcessKekProvider {
     if ('stateFile' in versions && typeof versions.stateFile === 'string') {
       const path = versions.stateFile;
       storage = { kind: 'file', path, fs };
-      // Under the lock, so that an empty state file never replaces one another process just made.
-      model = await withFileLock(fs, `${path}.lock`, STATE_LOCK, async () => {
-        const stored = await readStateFile(fs, path);
-        if (stored !== undefined) return stored;
-        await writePrivateFile(fs, path, serializeKeyring(new Map(), 'label'), 'state file');
-        return new Map();
-      });
+      const empty = serializeKeyring(new Map(), 'label');
+      const bytes = await readOrCreatePrivateFile(fs, path, empty, STATE_LOCK, 'state file');
+      model = parseStateFile(bytes, path);
     } else if ('keks' in versions && typeof versions.keks === 'object' && versions.keks !== null) {
       storage = { kind: 'static' };
       model = staticModel(versions.keks);
@@ -155,7 +157,7 @@ export class PlatformSecretKekProvider extends InProcessKekProvider {
   protected override exclusive<T>(change: () => Promise<T>): Promise<T> {
     const storage = this.#storage;
     if (storage.kind === 'static') return change();
-    return withFileLock(storage.fs, `${storage.path}.lock`, STATE_LOCK, change);
+    return withFileLock(storage.fs, lockPathOf(storage.path), STATE_LOCK, change);
   }
 
   protected async save(model: KeyringModel): Promise<void> {
@@ -191,7 +193,10 @@ async function readStateFile(
   path: string,
 ): Promise<KeyringModel | undefined> {
   const bytes = await readPrivateFile(fs, path, 'state file');
-  if (bytes === undefined) return undefined;
+  return bytes === undefined ? undefined : parseStateFile(bytes, path);
+}
+
+function parseStateFile(bytes: Uint8Array, path: string): KeyringModel {
   let text: string;
   try {
     text = fromUtf8(bytes);
