@@ -61,6 +61,11 @@ function byteaArray(values: readonly Uint8Array[]): string {
   return `{${values.map((v) => `"\\\\x${Buffer.from(v).toString('hex')}"`).join(',')}}`;
 }
 
+/** One Markdown table row. */
+function row(cells: readonly string[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
 interface Result {
   deks: number;
   runSeconds: number;
@@ -177,7 +182,8 @@ async function measure(deks: number): Promise<Result> {
     await sql.unsafe(`VACUUM ANALYZE "${table}"`);
     const rawStart = performance.now();
     await sql.unsafe(
-      `UPDATE "${table}" SET kek_ref = 'local:pii/raw', wrapped = wrapped, revision = revision + 1, rotated_at = now()`,
+      `UPDATE "${table}" SET kek_ref = 'local:pii/raw', wrapped = wrapped,
+        revision = revision + 1, rotated_at = now()`,
     );
     const rawRate = deks / ((performance.now() - rawStart) / 1000);
 
@@ -198,7 +204,8 @@ async function measure(deks: number): Promise<Result> {
       const next =
         dek === undefined ? row.wrapped : (await provider.wrap(dek, binding, target)).bytes;
       await sql.unsafe(
-        `UPDATE "${table}" SET kek_ref = $1, wrapped = $2, revision = revision + 1, rotated_at = now() WHERE id = $3 AND revision = $4`,
+        `UPDATE "${table}" SET kek_ref = $1, wrapped = $2, revision = revision + 1,
+          rotated_at = now() WHERE id = $3 AND revision = $4`,
         [target, next, id, row.revision],
       );
     }
@@ -330,7 +337,12 @@ async function kmsBenchmarks(): Promise<string[]> {
     const achieved =
       first && last && last.at > first.at ? (last.n - first.n) / ((last.at - first.at) / 1000) : 0;
     lines.push(
-      `| KMS pacing, R ${rate}/s, latency 2 ms, 1 worker | ${fmt(achieved)} ReEncrypt/s | ${(achieved / rate).toFixed(2)} R | throttled ${kms.counts().throttled} |`,
+      row([
+        `KMS pacing, R ${rate}/s, latency 2 ms, 1 worker`,
+        `${fmt(achieved)} ReEncrypt/s`,
+        `${(achieved / rate).toFixed(2)} R`,
+        `throttled ${kms.counts().throttled}`,
+      ]),
     );
     reportRatio({
       bench: 'rotation',
@@ -355,7 +367,12 @@ async function kmsBenchmarks(): Promise<string[]> {
       await table.cleanup();
     }
     lines.push(
-      `| KMS scaling, latency 50 ms, 1 then 2 workers | ${fmt(rates[0] ?? 0)} / ${fmt(rates[1] ?? 0)} DEKs/s | ${((rates[1] ?? 0) / (rates[0] ?? 1)).toFixed(2)}x | |`,
+      row([
+        'KMS scaling, latency 50 ms, 1 then 2 workers',
+        `${fmt(rates[0] ?? 0)} / ${fmt(rates[1] ?? 0)} DEKs/s`,
+        `${((rates[1] ?? 0) / (rates[0] ?? 1)).toFixed(2)}x`,
+        '',
+      ]),
     );
     reportRatio({
       bench: 'rotation',
@@ -377,13 +394,21 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const results: Result[] = [];
 for (const size of SIZES) results.push(await measure(size));
 
-console.log(
-  '| DEKs | run s | rotate DEKs/s | raw UPDATE rows/s | naive rows/s | rotate/raw | rotate/naive | worker peak RSS |',
-);
+const head = ['DEKs', 'run s', 'rotate DEKs/s', 'raw UPDATE rows/s', 'naive rows/s'];
+console.log(row([...head, 'rotate/raw', 'rotate/naive', 'worker peak RSS']));
 console.log('|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   console.log(
-    `| ${fmt(r.deks)} | ${r.runSeconds.toFixed(1)} | ${fmt(r.rotateRate)} | ${fmt(r.rawRate)} | ${fmt(r.naiveRate)} | ${(r.rotateRate / r.rawRate).toFixed(3)}x | ${(r.rotateRate / r.naiveRate).toFixed(1)}x | ${r.peakRssMb} MB |`,
+    row([
+      fmt(r.deks),
+      r.runSeconds.toFixed(1),
+      fmt(r.rotateRate),
+      fmt(r.rawRate),
+      fmt(r.naiveRate),
+      `${(r.rotateRate / r.rawRate).toFixed(3)}x`,
+      `${(r.rotateRate / r.naiveRate).toFixed(1)}x`,
+      `${r.peakRssMb} MB`,
+    ]),
   );
   const measure = `rotate ${fmt(r.deks)} DEKs, 1 worker`;
   for (const [baseline, vs, atLeast] of [
@@ -413,7 +438,8 @@ for (const r of results) {
   });
 }
 console.log(
-  'targets: rotate/raw >= 0.15x, rotate/naive >= 25x, peak RSS < 300 MB and flat as the table grows',
+  'targets: rotate/raw >= 0.15x, rotate/naive >= 25x,',
+  'peak RSS < 300 MB and flat as the table grows',
 );
 if (process.env.REKEY_BENCH_KMS !== '0') {
   const lines = await kmsBenchmarks();
