@@ -64,3 +64,30 @@ export function bytesToHex(bytes: Uint8Array): string {
 export function ownBytes(value: Uint8Array): Uint8Array {
   return new Uint8Array(value);
 }
+
+/**
+ * The parameters of a keyset scan over binary ids written as one branch per ref, merged by
+ * UNION ALL (MySQL/MariaDB and SQLite): per branch kek_name, kek_ref, [after], [until], limit,
+ * then the outer limit when there are several refs. `refs` are the query's refs, deduplicated.
+ */
+export function unionScanParams(
+  query: {
+    readonly kekName: string;
+    readonly after?: string;
+    readonly until?: string;
+    readonly limit: number;
+  },
+  refs: readonly string[],
+): (string | number | Uint8Array)[] {
+  const after = query.after === undefined ? undefined : idToBytes(query.after);
+  const until = query.until === undefined ? undefined : idToBytes(query.until);
+  const params: (string | number | Uint8Array)[] = [];
+  for (const ref of refs) {
+    params.push(query.kekName, ref);
+    if (after !== undefined) params.push(after);
+    if (until !== undefined) params.push(until);
+    params.push(query.limit);
+  }
+  if (refs.length > 1) params.push(query.limit);
+  return params;
+}

@@ -18,7 +18,7 @@ import {
 } from '@rekey/crypto-core';
 import type { Pool, QueryOptions } from 'mysql2/promise';
 
-import { bytesToId, idToBytes } from '../id-bytes.ts';
+import { bytesToId, idToBytes, unionScanParams } from '../id-bytes.ts';
 import {
   assertIds,
   assertNewDek,
@@ -270,19 +270,9 @@ export class MysqlDekStore implements DekStore {
     const refs = [...new Set(query.kekRefs)];
     if (refs.length === 0) return [];
 
-    const after = query.after === undefined ? undefined : idToBytes(query.after);
-    const until = query.until === undefined ? undefined : idToBytes(query.until);
-    const params: unknown[] = [];
-    for (const ref of refs) {
-      params.push(query.kekName, ref);
-      if (after !== undefined) params.push(after);
-      if (until !== undefined) params.push(until);
-      params.push(query.limit);
-    }
-    if (refs.length > 1) params.push(query.limit);
-    const shape = [refs.length, after !== undefined, until !== undefined] as const;
+    const shape = [refs.length, query.after !== undefined, query.until !== undefined] as const;
     const text = idsOnly ? this.#q.scanIds(...shape) : this.#q.scan(...shape);
-    return this.#query<T[]>(text, params);
+    return this.#query<T[]>(text, unionScanParams(query, refs));
   }
 
   async #query<T>(text: string, params: unknown[], dekId?: string): Promise<T> {

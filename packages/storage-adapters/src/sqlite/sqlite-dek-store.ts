@@ -16,7 +16,7 @@ import {
   type NewDekRecord,
 } from '@rekey/crypto-core';
 
-import { bytesToId, idToBytes } from '../id-bytes.ts';
+import { bytesToId, idToBytes, unionScanParams } from '../id-bytes.ts';
 import {
   assertIds,
   assertNewDek,
@@ -262,25 +262,15 @@ export class SqliteDekStore implements DekStore {
     const refs = [...new Set(query.kekRefs)];
     if (refs.length === 0) return [];
 
-    const after = query.after === undefined ? undefined : idToBytes(query.after);
-    const until = query.until === undefined ? undefined : idToBytes(query.until);
-    const bounds = `${after ? ' AND id > ?' : ''}${until ? ' AND id <= ?' : ''}`;
+    const after = query.after === undefined ? '' : ' AND id > ?';
+    const until = query.until === undefined ? '' : ' AND id <= ?';
     const branch = `SELECT ${columns} FROM ${this.#t}
-      WHERE kek_name = ? AND kek_ref = ?${bounds} ORDER BY id LIMIT ?`;
-    const params: SqliteValue[] = [];
-    for (const ref of refs) {
-      params.push(query.kekName, ref);
-      if (after !== undefined) params.push(after);
-      if (until !== undefined) params.push(until);
-      params.push(query.limit);
-    }
-    let text = branch;
-    if (refs.length > 1) {
-      text = `${refs.map(() => `SELECT * FROM (${branch})`).join(' UNION ALL ')}
-        ORDER BY id LIMIT ?`;
-      params.push(query.limit);
-    }
-    return this.#all(text, params);
+      WHERE kek_name = ? AND kek_ref = ?${after}${until} ORDER BY id LIMIT ?`;
+    const text =
+      refs.length > 1
+        ? `${refs.map(() => `SELECT * FROM (${branch})`).join(' UNION ALL ')} ORDER BY id LIMIT ?`
+        : branch;
+    return this.#all(text, unionScanParams(query, refs));
   }
 
   #prepare(text: string): SqliteStatement {
