@@ -107,9 +107,8 @@ export abstract class InProcessKekProvider implements KekProvider {
     const iv = randomGcmNonce();
     const aad = encodeDekBinding(this.wrapLabel, binding, found.ref);
     // The IV goes in as the output's prefix: `iv || ciphertext || tag` in one buffer.
+    // checkDek made the DEK 32 bytes, so this is always WRAPPED_LENGTH bytes.
     const bytes = await cryptoBackend.aesGcmSeal(await this.#key(found), iv, dek, aad, iv);
-    if (bytes.length !== WRAPPED_LENGTH)
-      throw new Error('aes-gcm returned a wrapped DEK of unexpected length');
     return { kekRef: found.ref, bytes };
   }
 
