@@ -7,6 +7,7 @@ export {
   KMS_OPERATIONS,
   type KmsEmulator,
   type KmsEmulatorOptions,
+  type KmsInjectedFault,
   type KmsOperation,
   type KmsRequestCounts,
   type RateLimit,

@@ -206,6 +206,58 @@ describe('KMS emulator protocol', () => {
     );
   });
 
+  it('holds requests of an operation until all have arrived, then answers them in order', async () => {
+    const held = await startKmsEmulator();
+    const at = (operation: string, body: unknown) =>
+      fetch(held.endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': `TrentService.${operation}`,
+          authorization: SIGNED,
+        },
+        body: JSON.stringify(body),
+      }).then(async (r) => (await r.json()) as Record<string, unknown>);
+    try {
+      held.holdRequests('CreateKey', 2);
+      const first = at('CreateKey', { Description: 'first' });
+      while (held.counts().byOperation.CreateKey !== 1) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const meanwhile = await at('ListKeys', {});
+      const second = at('CreateKey', { Description: 'second' });
+      const created = await Promise.all([first, second]);
+      const after = await at('ListKeys', {});
+
+      expect(meanwhile.Keys).toEqual([]);
+      const ids = created.map((c) => (c.KeyMetadata as { KeyId: string }).KeyId);
+      expect((after.Keys as { KeyId: string }[]).map((k) => k.KeyId)).toEqual(ids);
+    } finally {
+      await held.close();
+    }
+  });
+
+  it('injects a refusal that changes nothing and a lost answer after the change', async () => {
+    const arn = await newKey();
+    const state = async () =>
+      ((await call('DescribeKey', { KeyId: arn })).json.KeyMetadata as { KeyState: string })
+        .KeyState;
+
+    kms.injectFault('DisableKey', { refuse: 'AccessDeniedException' });
+    const refused = await call('DisableKey', { KeyId: arn });
+    const afterRefusal = await state();
+    kms.injectFault('DisableKey', { loseAnswer: true });
+    const lost = await call('DisableKey', { KeyId: arn }).then(
+      () => 'answered',
+      () => 'no answer',
+    );
+
+    expect(refused.json.__type).toBe('AccessDeniedException');
+    expect(afterRefusal).toBe('Enabled');
+    expect(lost).toBe('no answer');
+    expect(await state()).toBe('Disabled');
+  });
+
   it('throttles past its rate limit and counts requests per operation', async () => {
     const limited = await startKmsEmulator({ rateLimit: { requestsPerSecond: 0.01, burst: 3 } });
     try {

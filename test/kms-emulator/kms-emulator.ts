@@ -33,6 +33,13 @@ export const KMS_OPERATIONS = [
 
 export type KmsOperation = (typeof KMS_OPERATIONS)[number];
 
+/** A failure the next request of an operation meets, for tests of failure paths. */
+export type KmsInjectedFault =
+  /** Answered with this error `__type` (HTTP 400); the request changes nothing. */
+  | { readonly refuse: string }
+  /** Carried out, then the connection is closed without an answer, as when a response is lost. */
+  | { readonly loseAnswer: true };
+
 export interface KmsEmulatorOptions {
   /** Requests past this rate are answered with `ThrottlingException`. Default: no limit. */
   readonly rateLimit?: RateLimit;
@@ -60,6 +67,15 @@ export interface KmsEmulator {
   resetCounts(): void;
   setRateLimit(limit: RateLimit | undefined): void;
   setLatency(ms: number): void;
+  /**
+   * The next `count` requests of `operation` wait until all of them have arrived, then are
+   * answered in arrival order: callers racing each other meet at that step on every run.
+   */
+  holdRequests(operation: KmsOperation, count: number): void;
+  /** The next request of `operation` (not counting throttled ones) meets `fault`. */
+  injectFault(operation: KmsOperation, fault: KmsInjectedFault): void;
+  /** Drops the faults not met yet and releases every held request. */
+  clearInjections(): void;
   close(): Promise<void>;
 }
 
@@ -74,6 +90,8 @@ export async function startKmsEmulator(options: KmsEmulatorOptions = {}): Promis
   let latencyMs = options.latencyMs ?? 0;
   let counts = emptyCounts();
   let requestId = 0;
+  const holds = new Map<string, Hold>();
+  const faults = new Map<string, KmsInjectedFault[]>();
 
   const server = createServer((request, response) => {
     void handle(request, response);
@@ -89,6 +107,7 @@ export async function startKmsEmulator(options: KmsEmulatorOptions = {}): Promis
     // Throttling is decided on arrival, as a quota would; latency applies to every answer.
     const allowed = bucket?.take() ?? true;
     if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+    await waitForHold(holds, operation);
 
     try {
       if (!allowed) {
@@ -96,7 +115,15 @@ export async function startKmsEmulator(options: KmsEmulatorOptions = {}): Promis
         counts.throttled++;
         throw new KmsFault('ThrottlingException', 'Rate exceeded');
       }
+      const fault = faults.get(operation)?.shift();
+      if (fault !== undefined && 'refuse' in fault) {
+        throw new KmsFault(fault.refuse, `injected ${fault.refuse}`);
+      }
       const result = dispatch(state, request, operation, body);
+      if (fault !== undefined) {
+        request.socket.destroy();
+        return;
+      }
       send(response, 200, id, result);
     } catch (error) {
       const fault =
@@ -122,6 +149,21 @@ export async function startKmsEmulator(options: KmsEmulatorOptions = {}): Promis
     },
     setLatency: (ms) => {
       latencyMs = ms;
+    },
+    holdRequests: (operation, total) => {
+      let open = (): void => {};
+      const released = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      holds.set(operation, { remaining: total, released, open });
+    },
+    injectFault: (operation, fault) => {
+      faults.set(operation, [...(faults.get(operation) ?? []), fault]);
+    },
+    clearInjections: () => {
+      for (const hold of holds.values()) hold.open();
+      holds.clear();
+      faults.clear();
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -159,6 +201,28 @@ function dispatch(
     throw new KmsFault('SerializationException', 'request body must be a JSON object');
   }
   return state[operation as KmsOperation](input as Record<string, unknown>);
+}
+
+/** Requests of one operation held until `remaining` more have arrived. */
+interface Hold {
+  remaining: number;
+  readonly released: Promise<void>;
+  readonly open: () => void;
+}
+
+/**
+ * Waits while `operation` is held. Every waiter awaits the same promise, and its reactions run
+ * in the order they were registered, so held requests go on in arrival order.
+ */
+async function waitForHold(holds: Map<string, Hold>, operation: string): Promise<void> {
+  const hold = holds.get(operation);
+  if (hold === undefined) return;
+  hold.remaining--;
+  if (hold.remaining <= 0) {
+    holds.delete(operation);
+    hold.open();
+  }
+  await hold.released;
 }
 
 function send(response: ServerResponse, status: number, id: string, body: unknown): void {

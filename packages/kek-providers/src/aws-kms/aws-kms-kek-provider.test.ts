@@ -3,6 +3,7 @@ import {
   DisableKeyCommand,
   KMSClient,
   ListAliasesCommand,
+  ListKeysCommand,
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
 import { newDekId, randomBytes, toHex } from '@rekey/crypto-core';
@@ -23,6 +24,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   kms.setRateLimit(undefined);
+  kms.clearInjections();
   for (const p of opened.splice(0)) await p.close();
 });
 
@@ -59,6 +61,37 @@ async function failure(promise: Promise<unknown>) {
 
 function arnOf(ref: string): string {
   return ref.slice('aws-kms:'.length);
+}
+
+/** Every key the emulator holds for a KEK name (by its `rekey:kek-name` tag), with state and tags. */
+async function keysOf(kekName: string) {
+  const keys: { arn: string; state: string | undefined; tags: Record<string, string> }[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await raw.send(new ListKeysCommand({ Limit: 100, Marker: marker }));
+    for (const { KeyArn } of page.Keys ?? []) {
+      const listed = await raw.send(new ListResourceTagsCommand({ KeyId: KeyArn }));
+      const tags = Object.fromEntries((listed.Tags ?? []).map((t) => [t.TagKey, t.TagValue]));
+      if (tags['rekey:kek-name'] !== kekName) continue;
+      const described = await raw.send(new DescribeKeyCommand({ KeyId: KeyArn }));
+      keys.push({ arn: KeyArn as string, state: described.KeyMetadata?.KeyState, tags });
+    }
+    marker = page.Truncated === true ? page.NextMarker : undefined;
+  } while (marker !== undefined);
+  return keys;
+}
+
+/** Two instances, as two processes would be, rotating one KEK name at the same instant. */
+async function rotateConcurrently(kekName: string) {
+  // Both list the aliases before either creates its key, so both pick the same version number.
+  kms.holdRequests('CreateKey', 2);
+  const results = await Promise.allSettled([
+    provider().rotate(kekName),
+    provider().rotate(kekName),
+  ]);
+  const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const lost = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+  return { won, lost };
 }
 
 describe('AwsKmsKekProvider against the KMS emulator', () => {
@@ -136,6 +169,85 @@ describe('AwsKmsKekProvider against the KMS emulator', () => {
     expect(versions.map((v) => v.ref)).toEqual(rotated.map((v) => v.ref));
     expect(versions.map((v) => v.state)).toEqual(['active', 'active', 'primary']);
     expect(await p.primary(kekName)).toBe(rotated[2]?.ref);
+  });
+
+  it.each([0, 2])(
+    'lets one of two processes win a concurrent rotation after %i versions; the loser disables and tags its key',
+    async (before) => {
+      const kekName = `kms-${toHex(randomBytes(5))}`;
+      for (let i = 0; i < before; i++) await provider().rotate(kekName);
+
+      const { won, lost } = await rotateConcurrently(kekName);
+
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(1);
+      expect(lost[0]).toMatchObject({
+        name: 'KekUnavailableError',
+        code: 'KEK_UNAVAILABLE',
+        retryable: true,
+      });
+      expect(lost[0]?.message).toContain('concurrent rotation');
+      const versions = await provider().describe(kekName);
+      expect(versions.map((v) => v.state)).toEqual([...Array(before).fill('active'), 'primary']);
+      expect(versions.at(-1)?.ref).toBe(won[0]?.ref);
+      expect(await provider().primary(kekName)).toBe(won[0]?.ref);
+
+      const referenced = new Set(versions.map((v) => arnOf(v.ref)));
+      const keys = await keysOf(kekName);
+      const leftovers = keys.filter((k) => !referenced.has(k.arn));
+      expect(keys).toHaveLength(before + 2);
+      expect(leftovers).toHaveLength(1);
+      for (const key of leftovers) {
+        expect(key.state).toBe('Disabled');
+        expect(key.tags['rekey:abandoned']).toBeDefined();
+        expect(lost[0]?.message).toContain(key.arn);
+      }
+    },
+  );
+
+  it('still reports the lost rotation, naming the key, when the cleanup is refused', async () => {
+    const kekName = `kms-${toHex(randomBytes(5))}`;
+    await provider().rotate(kekName);
+    kms.injectFault('DisableKey', { refuse: 'AccessDeniedException' });
+
+    const { won, lost } = await rotateConcurrently(kekName);
+
+    const versions = await provider().describe(kekName);
+    const referenced = new Set(versions.map((v) => arnOf(v.ref)));
+    const leftover = (await keysOf(kekName)).find((k) => !referenced.has(k.arn));
+    expect(won).toHaveLength(1);
+    expect(lost[0]).toMatchObject({ code: 'KEK_UNAVAILABLE', retryable: true });
+    expect(lost[0]?.message).toContain('concurrent rotation');
+    expect(leftover?.state).toBe('Enabled');
+    expect(lost[0]?.message).toContain(leftover?.arn);
+    expect(lost[0]?.message).toContain('by hand');
+  });
+
+  it('keeps a version whose alias its own retried request created after a lost answer', async () => {
+    const kekName = `kms-${toHex(randomBytes(5))}`;
+    const client = new KMSClient({
+      region: 'us-east-1',
+      endpoint: kms.endpoint,
+      credentials,
+      maxAttempts: 3,
+    });
+    try {
+      kms.injectFault('CreateAlias', { loseAnswer: true });
+      const conflicts = kms.counts().errorsByType.AlreadyExistsException ?? 0;
+
+      const rotated = await provider({ client }).rotate(kekName);
+
+      // The SDK's retry met the alias its first, unanswered attempt had created.
+      expect(kms.counts().errorsByType.AlreadyExistsException).toBe(conflicts + 1);
+      const versions = await provider().describe(kekName);
+      expect(versions.map((v) => [v.ref, v.state])).toEqual([[rotated.ref, 'primary']]);
+      const keys = await keysOf(kekName);
+      expect(keys).toHaveLength(1);
+      expect(keys[0]?.state).toBe('Enabled');
+      expect(keys[0]?.tags['rekey:abandoned']).toBeUndefined();
+    } finally {
+      client.destroy();
+    }
   });
 
   it('disables with DisableKey and never schedules deletion', async () => {

@@ -12,6 +12,7 @@ import {
   KMSClient,
   type KMSClientConfig,
   ReEncryptCommand,
+  TagResourceCommand,
   UpdateAliasCommand,
 } from '@aws-sdk/client-kms';
 import {
@@ -24,6 +25,7 @@ import {
   KekRefError,
   KekUnavailableError,
   type KekVersion,
+  type RekeyError,
   type WrappedDek,
 } from '@rekey/crypto-core';
 
@@ -37,6 +39,7 @@ import {
   versionsOf,
 } from './kek-aliases.ts';
 import { KmsDirectory } from './kms-directory.ts';
+import { kmsErrorNameOf } from './kms-errors.ts';
 import { arnOf, encryptionContext, refOf } from './kms-refs.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
 
@@ -62,6 +65,9 @@ export interface AwsKmsKekProviderOptions {
 }
 
 const MAX_CIPHERTEXT = 6144;
+
+/** The tag that marks a key a lost concurrent rotation created and then disabled. */
+const ABANDONED_TAG = 'rekey:abandoned';
 
 /**
  * A `KekProvider` over AWS KMS. Refs are `aws-kms:<key ARN>`: the exact key that wrapped a DEK,
@@ -262,11 +268,20 @@ export class AwsKmsKekProvider implements KekProvider {
   /**
    * Creates a key, records it as the next version alias and points the KEK name's alias at it.
    *
-   * NOTE: rotations are serialised within this provider only. Two processes rotating one KEK
-   * name at the same instant make one of them fail on `CreateAlias` (`ConfigError`), leaving
-   * an enabled key without alias behind (tagged, so it can be found and disabled).
+   * Rotations are serialised within this provider. Two processes rotating one KEK name at once
+   * pick the same version number, and KMS lets only one of them create that version alias: the
+   * other tags the key it created `rekey:abandoned`, disables it (never deletes it) and fails.
    *
-   * @throws {ConfigError} when KMS refuses (access, quotas) or a concurrent rotation won.
+   * NOTE: a process that stops between `CreateKey` and creating the version alias (a crash, a
+   * lost connection) still leaves an enabled key without alias, found by its `rekey:kek-name`
+   * tag. And KMS cannot move an alias conditionally: a rotation that starts after this one
+   * recorded its version but before it moved the KEK name's alias makes both succeed, and the
+   * alias may end on the older of the two new versions.
+   *
+   * @throws {KekUnavailableError} (retryable) when a concurrent rotation took the version number
+   * first; the message names the abandoned key's ARN, and asks for a manual clean-up when
+   * disabling it failed.
+   * @throws {ConfigError} when KMS refuses (access, quotas).
    */
   async rotate(kekName: KekName): Promise<KekVersion> {
     checkKekName(kekName);
@@ -295,9 +310,7 @@ export class AwsKmsKekProvider implements KekProvider {
       // The version alias first: a crash after it leaves an extra active version, never a
       // primary that the history does not list.
       const ref = refOf(arn);
-      await this.#kms.send('CreateAlias', ref, () =>
-        this.#client.send(new CreateAliasCommand({ AliasName: versionAlias, TargetKeyId: arn })),
-      );
+      await this.#recordVersion(kekName, versionAlias, arn);
       const moving = aliases.some((a) => a.AliasName === primaryAlias);
       await this.#kms.send(moving ? 'UpdateAlias' : 'CreateAlias', ref, () =>
         this.#client.send(
@@ -353,6 +366,64 @@ export class AwsKmsKekProvider implements KekProvider {
   async close(): Promise<void> {
     this.#kms.clear();
     if (this.#ownsClient) this.#client.destroy();
+  }
+
+  /**
+   * Creates the version alias of a key `rotate` just created. When the alias exists already, a
+   * concurrent rotation took this version number: the key is tagged `rekey:abandoned` and
+   * disabled, so that nothing is left enabled without an alias.
+   *
+   * @throws {KekUnavailableError} when a concurrent rotation won, naming the key's ARN.
+   */
+  async #recordVersion(kekName: KekName, alias: string, arn: string): Promise<void> {
+    const ref = refOf(arn);
+    let taken: unknown;
+    try {
+      await this.#kms.send('CreateAlias', ref, () =>
+        this.#client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: arn })),
+      );
+      return;
+    } catch (error) {
+      if (kmsErrorNameOf(error) !== 'AlreadyExistsException') throw error;
+      taken = error;
+    }
+
+    const lost = `aws kms rotate of ${kekName} lost to a concurrent rotation: ${alias} exists`;
+    let step = 'DescribeKey';
+    try {
+      const holder = await this.#kms.send('DescribeKey', refOf(alias), () =>
+        this.#client.send(new DescribeKeyCommand({ KeyId: alias })),
+      );
+      const holderArn = holder.KeyMetadata?.Arn;
+      if (holderArn === undefined) throw new KekUnavailableError('no arn');
+      // A client that retried after a lost answer meets the alias its first attempt created.
+      if (holderArn === arn) return;
+
+      // Tagged first, so that a key a failed DisableKey leaves enabled can still be found.
+      step = 'TagResource';
+      await this.#kms.send(step, ref, () =>
+        this.#client.send(
+          new TagResourceCommand({
+            KeyId: arn,
+            Tags: [{ TagKey: ABANDONED_TAG, TagValue: 'concurrent-rotation' }],
+          }),
+        ),
+      );
+      step = 'DisableKey';
+      await this.#kms.send(step, ref, () =>
+        this.#client.send(new DisableKeyCommand({ KeyId: arn })),
+      );
+    } catch (error) {
+      const name = kmsErrorNameOf(error) ?? (error as RekeyError).code;
+      throw new KekUnavailableError(
+        `${lost}; could not clean up key ${arn} (${step}: ${name}): ` +
+          `disable it by hand unless ${alias} targets it`,
+        { cause: taken },
+      );
+    }
+    throw new KekUnavailableError(`${lost}; key ${arn} is disabled and tagged ${ABANDONED_TAG}`, {
+      cause: taken,
+    });
   }
 
   /** The ARN of a ref to unwrap from, after checking the key exists and is enabled. */

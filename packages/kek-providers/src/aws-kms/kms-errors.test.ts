@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { isThrottling, mapKmsError } from './kms-errors.ts';
+import { isThrottling, kmsErrorNameOf, mapKmsError } from './kms-errors.ts';
 
 /** A service error as the SDK builds one from an `{"__type","message"}` answer. */
 function serviceError(name: string): Error {
@@ -49,5 +49,15 @@ describe('mapKmsError', () => {
   it('recognises throttling by the service error name only', () => {
     expect(isThrottling(serviceError('ThrottlingException'))).toBe(true);
     expect(isThrottling(new Error('ThrottlingException'))).toBe(false);
+  });
+
+  it('names the KMS error behind a mapped error, and none behind a network failure', () => {
+    const taken = mapKmsError(serviceError('AlreadyExistsException'), context);
+    const refused = mapKmsError(new Error('connect ECONNREFUSED'), context);
+
+    expect(taken.code).toBe('CONFIG_INVALID');
+    expect(kmsErrorNameOf(taken)).toBe('AlreadyExistsException');
+    expect(kmsErrorNameOf(serviceError('NotFoundException'))).toBe('NotFoundException');
+    expect(kmsErrorNameOf(refused)).toBeUndefined();
   });
 });

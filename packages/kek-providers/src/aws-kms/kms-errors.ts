@@ -79,6 +79,15 @@ export function mapKmsError(error: unknown, context: KmsCallContext): RekeyError
   return new KekUnavailableError(message, { cause: error });
 }
 
+/**
+ * The KMS error name behind an error: a service error's own name, or that of the service error
+ * a mapped rekey error carries as its `cause`. Undefined for network failures.
+ */
+export function kmsErrorNameOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  return errorName(error) ?? errorName((error as { cause?: unknown }).cause);
+}
+
 function errorName(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const e = error as { name?: unknown; $fault?: unknown; $metadata?: unknown };
