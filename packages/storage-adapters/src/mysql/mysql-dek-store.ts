@@ -16,7 +16,7 @@ import {
   type NewDekRecord,
   StoreUnavailableError,
 } from '@rekey/crypto-core';
-import type { Pool, QueryOptions } from 'mysql2/promise';
+import type { Pool } from 'mysql2/promise';
 
 import { bytesToId, idToBytes, unionScanParams } from '../id-bytes.ts';
 import {
@@ -32,7 +32,7 @@ import {
 } from '../validation.ts';
 import { toRekeyError } from './mysql-errors.ts';
 import { MYSQL_MIGRATIONS, mysqlVersionTable, quote } from './mysql-schema.ts';
-import { bySize, inTransaction, withConnection } from './mysql-session.ts';
+import { bySize, inTransaction, send, withConnection } from './mysql-session.ts';
 import { type MysqlStatements, mysqlStatements, UTC_NOW } from './mysql-sql.ts';
 
 /** Options of {@link MysqlDekStore}. */
@@ -55,8 +55,10 @@ interface Row {
 /**
  * Wrapped DEKs in a MySQL 8 or MariaDB 10.11 InnoDB table (`id BINARY(16)`, see mysql-schema.ts).
  *
- * NOTE: mysql2 interpolates values client-side with backslash escapes; a server running with
- * `NO_BACKSLASH_ESCAPES` in `sql_mode` is not supported.
+ * Every statement goes out through `send` (mysql-session.ts), which binds strings as
+ * `_utf8mb4 X'..'` hex literals (mysql-values.ts): mysql2 interpolates values client-side, and
+ * its backslash-escaped string literals would read differently, and unsafely, on a server or
+ * session with `NO_BACKSLASH_ESCAPES` in `sql_mode`. The store works the same in either mode.
  *
  * @example
  * ```ts
@@ -88,25 +90,28 @@ export class MysqlDekStore implements DekStore {
     const table = this.#table;
     const lock = `rekey:${table}`;
     await withConnection(this.#pool, async (conn) => {
-      const [got] = await conn.query(reading('SELECT GET_LOCK(?, 60) AS got'), [lock]);
-      if ((got as { got: number | null }[])[0]?.got !== 1) {
+      const got = await send<{ got: number | null }[]>(conn, 'SELECT GET_LOCK(?, 60) AS got', [
+        lock,
+      ]);
+      if (got[0]?.got !== 1) {
         throw new StoreUnavailableError(`mysql store busy: no migration lock on ${table}`);
       }
       try {
-        await conn.query(mysqlVersionTable(table));
-        const [rows] = await conn.query(
-          reading(`SELECT COALESCE(MAX(version), 0) AS version FROM ${quote(`${table}_schema`)}`),
+        await send(conn, mysqlVersionTable(table));
+        const rows = await send<{ version: number }[]>(
+          conn,
+          `SELECT COALESCE(MAX(version), 0) AS version FROM ${quote(`${table}_schema`)}`,
         );
-        const current = Number((rows as { version: number }[])[0]?.version ?? 0);
+        const current = Number(rows[0]?.version ?? 0);
         for (const m of MYSQL_MIGRATIONS) {
           if (m.version <= current) continue;
-          for (const statement of m.statements(table)) await conn.query(statement);
-          await conn.query(`INSERT INTO ${quote(`${table}_schema`)} VALUES (?, UTC_TIMESTAMP(6))`, [
+          for (const statement of m.statements(table)) await send(conn, statement);
+          await send(conn, `INSERT INTO ${quote(`${table}_schema`)} VALUES (?, UTC_TIMESTAMP(6))`, [
             m.version,
           ]);
         }
       } finally {
-        await conn.query('SELECT RELEASE_LOCK(?)', [lock]);
+        await send(conn, 'SELECT RELEASE_LOCK(?)', [lock]);
       }
     });
   }
@@ -151,7 +156,7 @@ export class MysqlDekStore implements DekStore {
     if (records.length === 0) return;
     await inTransaction(this.#pool, async (conn) => {
       for (const chunk of bySize(records.map(insertRow))) {
-        await conn.query(this.#q.insert, [chunk]);
+        await send(conn, this.#q.insert, [chunk]);
       }
     });
   }
@@ -226,11 +231,10 @@ export class MysqlDekStore implements DekStore {
 
     const won = await inTransaction(this.#pool, async (conn) => {
       const ids = swaps.map((s) => idToBytes(s.id));
-      const [locked] = await conn.query(reading(this.#q.lockForSwap), [ids]);
-      const current = new Map<string, { revision: number; kek_ref: string }>();
-      for (const r of locked as { id: Uint8Array; revision: number; kek_ref: string }[]) {
-        current.set(bytesToId(r.id), r);
-      }
+      type Locked = { id: Uint8Array; revision: number; kek_ref: string };
+      const locked = await send<Locked[]>(conn, this.#q.lockForSwap, [ids]);
+      const current = new Map<string, Locked>();
+      for (const r of locked) current.set(bytesToId(r.id), r);
 
       const winners = new Set<string>();
       const rows: unknown[][] = [];
@@ -240,7 +244,7 @@ export class MysqlDekStore implements DekStore {
         winners.add(s.id);
         rows.push([idToBytes(s.id), '', '', s.kekRef, s.wrapped, UTC_NOW]);
       }
-      for (const chunk of bySize(rows)) await conn.query(this.#q.swap, [chunk]);
+      for (const chunk of bySize(rows)) await send(conn, this.#q.swap, [chunk]);
       return winners;
     });
 
@@ -277,20 +281,11 @@ export class MysqlDekStore implements DekStore {
 
   async #query<T>(text: string, params: unknown[], dekId?: string): Promise<T> {
     try {
-      const [result] = await this.#pool.query(reading(text), params);
-      return result as T;
+      return await send<T>(this.#pool, text, params);
     } catch (error) {
       throw toRekeyError(error, dekId);
     }
   }
-}
-
-/**
- * Query options that pin how rows come back, whatever the pool was created with: objects keyed
- * by column name, with the driver's standard type conversions.
- */
-function reading(sql: string): QueryOptions {
-  return { sql, rowsAsArray: false, nestTables: false, typeCast: true };
 }
 
 function insertRow(r: NewDekRecord): unknown[] {

@@ -1,9 +1,11 @@
 /**
  * The SQL text of a MySQL/MariaDB DEK table's statements, built once per table. Parameters are
- * `?` placeholders that mysql2 fills in client-side (`pool.query`): a nested array becomes a
- * `VALUES` list, a `Uint8Array` an `X'..'` literal.
+ * `?` placeholders that mysql2 fills in client-side (`send` in mysql-session.ts): a nested array
+ * becomes a `VALUES` list, a `Uint8Array` an `X'..'` literal, a string a `_utf8mb4 X'..'`
+ * literal (mysql-values.ts). The text itself holds no value that a `sql_mode` reads differently.
  */
 import { quote } from './mysql-schema.ts';
+import type { SqlLiteral } from './mysql-values.ts';
 
 /** Reads a row with text as strings and times as epoch milliseconds (see mysql-schema.ts). */
 const COLUMNS = `id, CONVERT(scope USING utf8mb4) AS scope,
@@ -13,7 +15,7 @@ const COLUMNS = `id, CONVERT(scope USING utf8mb4) AS scope,
   TIMESTAMPDIFF(MICROSECOND, '1970-01-01', rotated_at) DIV 1000 AS rotated_ms`;
 
 /** A raw `UTC_TIMESTAMP(6)` inside mysql2's value lists. */
-export const UTC_NOW = { toSqlString: (): string => 'UTC_TIMESTAMP(6)' };
+export const UTC_NOW: SqlLiteral = { toSqlString: () => 'UTC_TIMESTAMP(6)' };
 
 /** Every statement of one table. */
 export interface MysqlStatements {
