@@ -38,7 +38,12 @@ export type KmsInjectedFault =
   /** Answered with this error `__type` (HTTP 400); the request changes nothing. */
   | { readonly refuse: string }
   /** Carried out, then the connection is closed without an answer, as when a response is lost. */
-  | { readonly loseAnswer: true };
+  | { readonly loseAnswer: true }
+  /**
+   * `ListAliases` only: the answer leaves out these alias names, as an eventually consistent
+   * listing that has not caught up with recent `CreateAlias` calls does.
+   */
+  | { readonly omitAliases: readonly string[] };
 
 export interface KmsEmulatorOptions {
   /** Requests past this rate are answered with `ThrottlingException`. Default: no limit. */
@@ -120,11 +125,11 @@ export async function startKmsEmulator(options: KmsEmulatorOptions = {}): Promis
         throw new KmsFault(fault.refuse, `injected ${fault.refuse}`);
       }
       const result = dispatch(state, request, operation, body);
-      if (fault !== undefined) {
+      if (fault !== undefined && 'loseAnswer' in fault) {
         request.socket.destroy();
         return;
       }
-      send(response, 200, id, result);
+      send(response, 200, id, fault === undefined ? result : withoutAliases(result, fault));
     } catch (error) {
       const fault =
         error instanceof KmsFault ? error : new KmsFault('KMSInternalException', 'internal', 500);
@@ -256,4 +261,14 @@ function emptyCounts(): {
 
 function count(record: Record<string, number>, key: string): void {
   record[key] = (record[key] ?? 0) + 1;
+}
+
+/** A `ListAliases` answer without the aliases an `omitAliases` fault names. */
+function withoutAliases(
+  result: Record<string, unknown>,
+  fault: { readonly omitAliases: readonly string[] },
+): Record<string, unknown> {
+  if (!Array.isArray(result.Aliases)) return result;
+  const aliases = result.Aliases as { AliasName: string }[];
+  return { ...result, Aliases: aliases.filter((a) => !fault.omitAliases.includes(a.AliasName)) };
 }

@@ -250,6 +250,27 @@ describe('AwsKmsKekProvider against the KMS emulator', () => {
     }
   });
 
+  it.each([1, 2])(
+    'rotates again while ListAliases still lags behind its last rotation (after %i versions)',
+    async (before) => {
+      const p = provider();
+      const kekName = `kms-${toHex(randomBytes(5))}`;
+      for (let i = 0; i < before; i++) await p.rotate(kekName);
+      // The listing has not caught up: it misses the last version alias and, on a first
+      // rotation, the primary alias too.
+      const lagging = [`alias/rekey/${kekName}/v${before}`];
+      if (before === 1) lagging.push(`alias/rekey/${kekName}`);
+      kms.injectFault('ListAliases', { omitAliases: lagging });
+
+      const next = await p.rotate(kekName);
+
+      const versions = await provider().describe(kekName);
+      expect(versions.map((v) => v.state)).toEqual([...Array(before).fill('active'), 'primary']);
+      expect(versions.at(-1)?.ref).toBe(next.ref);
+      expect((await keysOf(kekName)).filter((k) => k.tags['rekey:abandoned'])).toEqual([]);
+    },
+  );
+
   it('disables with DisableKey and never schedules deletion', async () => {
     const p = provider();
     const binding = await newKek(p);

@@ -33,6 +33,7 @@ import { checkBinding, checkDek, checkKekName, DEK_LENGTH } from '../_checks.ts'
 import {
   checkAliasPrefix,
   DEFAULT_ALIAS_PREFIX,
+  type KekVersionAlias,
   keyArnOf,
   primaryAliasName,
   versionAliasName,
@@ -96,6 +97,12 @@ export class AwsKmsKekProvider implements KekProvider {
   readonly #ownsClient: boolean;
   readonly #prefix: string;
   readonly #kms: KmsDirectory;
+  /**
+   * The last version this instance created per KEK name. `ListAliases` is eventually consistent:
+   * right after a rotation it may not list the new version alias yet, and the next rotation
+   * must neither reuse that version number nor try to create the primary alias again.
+   */
+  readonly #created = new Map<KekName, KekVersionAlias>();
   #changes: Promise<unknown> = Promise.resolve();
 
   /** @throws {ConfigError} when the alias prefix is malformed. */
@@ -287,7 +294,12 @@ export class AwsKmsKekProvider implements KekProvider {
     checkKekName(kekName);
     return this.#serially(async () => {
       const aliases = await this.#kms.listAliases();
-      const known = versionsOf(aliases, this.#prefix, kekName);
+      const listed = versionsOf(aliases, this.#prefix, kekName);
+      const own = this.#created.get(kekName);
+      const known =
+        own === undefined || listed.some((v) => v.version >= own.version)
+          ? listed
+          : [...listed, own];
       const number = (known.at(-1)?.version ?? 0) + 1;
       const primaryAlias = primaryAliasName(this.#prefix, kekName);
       const versionAlias = versionAliasName(this.#prefix, kekName, number);
@@ -311,7 +323,7 @@ export class AwsKmsKekProvider implements KekProvider {
       // primary that the history does not list.
       const ref = refOf(arn);
       await this.#recordVersion(kekName, versionAlias, arn);
-      const moving = aliases.some((a) => a.AliasName === primaryAlias);
+      const moving = own !== undefined || aliases.some((a) => a.AliasName === primaryAlias);
       await this.#kms.send(moving ? 'UpdateAlias' : 'CreateAlias', ref, () =>
         this.#client.send(
           moving
@@ -321,10 +333,9 @@ export class AwsKmsKekProvider implements KekProvider {
       );
 
       // Cached directly: ListAliases is eventually consistent and may not list it yet.
-      this.#kms.setVersions(kekName, [
-        ...known,
-        { version: number, aliasName: versionAlias, keyArn: arn },
-      ]);
+      const version = { version: number, aliasName: versionAlias, keyArn: arn };
+      this.#created.set(kekName, version);
+      this.#kms.setVersions(kekName, [...known, version]);
       this.#kms.setKeyState(arn, 'Enabled');
       const createdAt = created.KeyMetadata?.CreationDate ?? new Date();
       return { ref, kekName, state: 'primary', createdAt };
