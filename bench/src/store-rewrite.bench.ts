@@ -18,10 +18,11 @@
  * pays one WAL flush per row (0.5-0.7 ms there, far more while other processes write to disk),
  * while every rewrite changes the indexed `kek_ref`, so no update is HOT: each row costs a new
  * version and three index entries, 13-25 us of server CPU. At 1,000,000 rows the single raw
- * UPDATE measured 22-32x the naive loop when the disk was quiet, the raw UPDATE split over both
- * cores 1.2-1.8x that, and the store (which also needs CPU for the client) 0.9-1.2x raw; 50x
- * would take about 1.7x raw. The store passed 50x only in runs whose naive loop was slowed by
- * other disk writes.
+ * UPDATE measured 22-38x the naive loop when no other process was writing to disk, the raw
+ * UPDATE split over both cores 1.2-2.0x that, and the store (which also needs CPU for the
+ * client) 0.9-1.2x raw, so 50x would take the store at 1.3-2.3x raw. A server with
+ * `shared_buffers` and `max_wal_size` at 4 GB gave the same picture (raw 32.6x, store 1.01x raw).
+ * The store passed 50x only in a run whose naive loop was slowed by other disk writes.
  *
  * Sizes: REKEY_BENCH_ROWS (default 20,000; 1,000,000 for the real run) and
  * REKEY_BENCH_NAIVE_ROWS (default 1,000; at most 10,000 and the table). REKEY_BENCH_REPEAT
