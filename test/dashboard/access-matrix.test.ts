@@ -7,7 +7,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createDashboard, type Dashboard } from '../../apps/dashboard/src/app.ts';
-import { LoginLimiter } from '../../apps/dashboard/src/auth/login-limiter.ts';
 import { AccessTokens } from '../../apps/dashboard/src/auth/tokens.ts';
 import { TEST_TOKENS } from '../../apps/dashboard/src/testing/serve-test-stack.ts';
 import { openTestStack, type TestStack } from '../../apps/dashboard/src/testing/test-stack.ts';
@@ -42,11 +41,11 @@ beforeAll(async () => {
     databases: [{ name: 'orders', kind: 'memory' }],
     kekNames: ['pii', 'billing'],
     deks: 20,
+    auth: { loginLimiter: { perAddress: 1000, global: 1000 } },
   });
   dashboard = createDashboard({
     backend: stack.backend,
     tokens: new AccessTokens(TEST_TOKENS),
-    loginLimiter: new LoginLimiter({ perAddress: 1000, global: 1000 }),
     heartbeatMs: 60_000,
   });
   // A run that stays in `preparing`: no worker runs in this test.
@@ -356,9 +355,8 @@ describe('sessions and headers', () => {
 describe('failed logins', () => {
   it('are rate limited per address with 429 and Retry-After, and a good token waits too', async () => {
     const limited = createDashboard({
-      backend: stack.backend,
+      backend: await stack.replica({ loginLimiter: { perAddress: 3, global: 100 } }),
       tokens: new AccessTokens(TEST_TOKENS),
-      loginLimiter: new LoginLimiter({ perAddress: 3, global: 100 }),
       clientAddress: () => '203.0.113.9',
     });
     const attempt = (token: string) =>

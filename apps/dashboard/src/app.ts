@@ -3,6 +3,7 @@
  * the live event stream, Prometheus metrics and the mounted queue board, behind the token and
  * session rules of `auth/guard.ts`.
  */
+import { hasErrorCode } from '@rekey/crypto-core';
 import { type Context, Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 
@@ -14,8 +15,8 @@ import {
   requireRole,
   SESSION_COOKIE,
 } from './auth/guard.ts';
-import { LoginLimiter } from './auth/login-limiter.ts';
-import { SessionStore } from './auth/sessions.ts';
+import type { LoginAttempt, LoginLimiter } from './auth/login-limiter.ts';
+import type { Session, SessionStore } from './auth/sessions.ts';
 import type { AccessTokens } from './auth/tokens.ts';
 import type { DashboardBackend } from './dashboard-backend.ts';
 import { eventStream } from './event-stream.ts';
@@ -36,7 +37,9 @@ import { loadAssets, serveAsset } from './static-assets.ts';
 export interface DashboardOptions {
   readonly backend: DashboardBackend;
   readonly tokens: AccessTokens;
+  /** By default the backend's, shared through Redis with every replica. */
   readonly sessions?: SessionStore;
+  /** By default the backend's, shared through Redis with every replica. */
   readonly loginLimiter?: LoginLimiter;
   readonly hub?: LiveHubOptions;
   /** Comment lines on idle event streams (default 15 s). */
@@ -64,8 +67,8 @@ const ACTIONS: readonly RunAction[] = ['pause', 'resume', 'cancel', 'retry'];
 /** Builds the dashboard app over a backend. */
 export function createDashboard(options: DashboardOptions): Dashboard {
   const { backend, tokens } = options;
-  const sessions = options.sessions ?? new SessionStore();
-  const limiter = options.loginLimiter ?? new LoginLimiter();
+  const sessions = options.sessions ?? backend.sessions;
+  const limiter = options.loginLimiter ?? backend.loginLimiter;
   const hub = new LiveHub(backend, options.hub);
   const assets = loadAssets();
   const log = options.log ?? (() => {});
@@ -74,6 +77,15 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const viewerApi = requireRole('viewer', guard);
   const operatorApi = requireRole('operator', guard);
   const viewerPage = requireRole('viewer', { ...guard, page: true });
+  // Fail closed: no session, no login. The line names the operation and the reason, which are
+  // ours (`StoreUnavailableError`), never a session id, a token or the Redis error's text.
+  const unavailable = (operation: string, error: unknown) =>
+    log({
+      level: 'error',
+      event: 'auth.unavailable',
+      operation,
+      reason: hasErrorCode(error, 'STORE_UNAVAILABLE') ? (error as Error).message : 'error',
+    });
   const audit = (actor: string, action: string, detail: Record<string, string | number>) =>
     backend.control
       .audit({ actor, action, kekName: null, kekRef: null, runId: null, detail })
@@ -82,7 +94,10 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   // Not strict: `/queues/` is bull-board's entry page as well as `/queues`.
   const app = new Hono<{ Variables: GuardVariables }>({ strict: false });
   app.use('*', securityHeaders(QUEUE_BOARD_PATH));
-  app.use('*', identify(tokens, sessions));
+  app.use(
+    '*',
+    identify(tokens, sessions, (error) => unavailable('session.get', error)),
+  );
 
   app.onError((error, c) => {
     log({ level: 'error', event: 'http.error', path: c.req.path, name: error.name });
@@ -108,19 +123,36 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     const address = clientAddress(c);
     const body = await c.req.parseBody();
     const next = safeNext(typeof body.next === 'string' ? body.next : undefined);
-    const wait = limiter.retryAfter(address);
-    if (wait > 0) {
-      c.header('Retry-After', String(Math.ceil(wait / 1000)));
+    const down = () =>
+      c.html(loginPage(next, 'Signing in is unavailable right now. Try again shortly.'), 503);
+
+    // The attempt counts as a failure from here on, unless the token turns out good.
+    let attempt: LoginAttempt;
+    try {
+      attempt = await limiter.begin(address);
+    } catch (error) {
+      unavailable('login', error);
+      return down();
+    }
+    if (attempt.retryAfterMs > 0) {
+      c.header('Retry-After', String(Math.ceil(attempt.retryAfterMs / 1000)));
       return c.html(loginPage(next, 'Too many failed attempts. Wait a minute and try again.'), 429);
     }
     const role = typeof body.token === 'string' ? tokens.roleOf(body.token) : undefined;
     if (role === undefined) {
-      limiter.fail(address);
       log({ level: 'warn', event: 'login.failed' });
       return c.html(loginPage(next, 'That token is not valid.'), 401);
     }
-    limiter.succeed(address);
-    const session = sessions.create(role);
+
+    let session: Session;
+    try {
+      session = await sessions.create(role);
+    } catch (error) {
+      unavailable('login', error);
+      return down();
+    }
+    // A success that cannot be uncounted costs the address one attempt, nothing more.
+    await attempt.succeeded().catch((error: unknown) => unavailable('login', error));
     setCookie(c, SESSION_COOKIE, session.id, {
       httpOnly: true,
       sameSite: 'Strict',
@@ -135,7 +167,16 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   app.post('/logout', viewerApi, async (c) => {
     const caller = c.get('caller');
     if (caller?.session !== undefined) {
-      sessions.delete(caller.session.id);
+      try {
+        await sessions.delete(caller.session.id);
+      } catch (error) {
+        // The session lives on: say so, and keep the cookie so that the user can try again.
+        unavailable('logout', error);
+        return c.json(
+          { error: 'service unavailable', reason: 'logout did not reach the store' },
+          503,
+        );
+      }
       await audit(caller.actor, 'dashboard.logout', {});
     }
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
@@ -248,9 +289,15 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   app.get('/api/events', viewerApi, (c) =>
     eventStream(c, hub, {
       heartbeatMs: options.heartbeatMs ?? 15_000,
-      stillValid: () => {
+      stillValid: async () => {
         const caller = c.get('caller');
-        return caller?.session === undefined || sessions.get(caller.session.id) !== undefined;
+        if (caller?.session === undefined) return true;
+        try {
+          return (await sessions.get(caller.session.id)) !== undefined;
+        } catch (error) {
+          unavailable('session.get', error);
+          return false;
+        }
       },
     }),
   );

@@ -10,6 +10,9 @@ import type { ControlStore, RunRecord } from '@rekey/worker/control';
 import type { RotationRequest } from '@rekey/worker/engine';
 import type { Queue } from 'bullmq';
 
+import type { LoginLimiter } from './auth/login-limiter.ts';
+import type { SessionStore } from './auth/sessions.ts';
+
 /** A KEK name as the dashboard shows it. */
 export interface DashboardKek {
   readonly name: string;
@@ -75,6 +78,10 @@ export interface DashboardBackend {
   trigger(request: RotationRequest): Promise<{ run: RunRecord; joined: boolean }>;
   /** The engine's run controls, each audited with `actor`. */
   readonly controls: RunControls;
+  /** Browser sessions, shared through Redis by every dashboard on the same prefix. */
+  readonly sessions: SessionStore;
+  /** Failed-login counts, shared the same way. */
+  readonly loginLimiter: LoginLimiter;
   /** True when Redis and the control store answer. */
   ping(): Promise<{ redis: boolean; control: boolean }>;
   close(): Promise<void>;

@@ -13,7 +13,7 @@ import type { LiveHub, LiveMessage, Topic } from './live-hub.ts';
 export interface EventStreamOptions {
   readonly heartbeatMs: number;
   /** Checked at each heartbeat: a signed-out session ends its streams. */
-  readonly stillValid: () => boolean;
+  readonly stillValid: () => Promise<boolean>;
 }
 
 const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -76,7 +76,7 @@ export function eventStream(
         });
         wake = undefined;
         if (!woke && !aborted) {
-          if (!options.stillValid()) return;
+          if (!(await options.stillValid())) return;
           await stream.write(': heartbeat\n\n');
         }
       }

@@ -20,6 +20,9 @@ import {
 } from '@rekey/worker/engine';
 import { openDekStore, openKekProvider } from '@rekey/worker/plugins';
 import type { Queue } from 'bullmq';
+
+import { type LoginLimiterOptions, RedisLoginLimiter } from './auth/login-limiter.ts';
+import { RedisSessionStore, type SessionOptions } from './auth/sessions.ts';
 import type {
   DashboardBackend,
   DashboardDatabase,
@@ -38,6 +41,8 @@ export interface BackendParts {
   readonly control: ControlStore;
   readonly keks: readonly DashboardKek[];
   readonly databases: readonly DashboardDatabase[];
+  /** Session and failed-login limits; the defaults otherwise (tests shorten them). */
+  readonly auth?: { sessions?: SessionOptions; loginLimiter?: LoginLimiterOptions };
   /** Called by `close()` after the parts the backend owns are closed. */
   readonly onClose?: () => Promise<void>;
 }
@@ -62,6 +67,9 @@ export function assembleBackend(parts: BackendParts): DashboardBackend {
     queues,
     events,
     trigger: (request) => triggerRotation(ctx, request),
+    // Under the engine's prefix, so a Redis Cluster keeps them in the prefix's slot.
+    sessions: new RedisSessionStore(parts.redis, parts.prefix, parts.auth?.sessions),
+    loginLimiter: new RedisLoginLimiter(parts.redis, parts.prefix, parts.auth?.loginLimiter),
     controls: {
       pause: (runId, actor) => pauseRun(ctx, runId, actor),
       unpause: (runId, actor) => unpauseRun(ctx, runId, actor),

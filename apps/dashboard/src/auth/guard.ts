@@ -38,18 +38,28 @@ type GuardEnv = { Variables: GuardVariables };
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** Resolves the caller from `Authorization: Bearer` or the session cookie; never rejects. */
+/**
+ * Resolves the caller from `Authorization: Bearer` or the session cookie; never rejects. When
+ * the session store cannot be reached the cookie counts for nothing (the request fails closed)
+ * and `onUnavailable` hears of it.
+ */
 export function identify(
   tokens: AccessTokens,
   sessions: SessionStore,
+  onUnavailable: (error: unknown) => void = () => {},
 ): MiddlewareHandler<GuardEnv> {
   return async (c, next) => {
-    c.set('caller', callerOf(c, tokens, sessions));
+    c.set('caller', await callerOf(c, tokens, sessions, onUnavailable));
     await next();
   };
 }
 
-function callerOf(c: Context, tokens: AccessTokens, sessions: SessionStore): Caller | undefined {
+async function callerOf(
+  c: Context,
+  tokens: AccessTokens,
+  sessions: SessionStore,
+  onUnavailable: (error: unknown) => void,
+): Promise<Caller | undefined> {
   const header = c.req.header('authorization');
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -58,7 +68,15 @@ function callerOf(c: Context, tokens: AccessTokens, sessions: SessionStore): Cal
     return role === undefined ? undefined : { role, actor: `${role}:token`, via: 'bearer' };
   }
   const id = getCookie(c, SESSION_COOKIE);
-  const session = id === undefined ? undefined : sessions.get(id);
+  if (id === undefined) return undefined;
+
+  let session: Session | undefined;
+  try {
+    session = await sessions.get(id);
+  } catch (error) {
+    onUnavailable(error);
+    return undefined;
+  }
   if (session === undefined) return undefined;
   return { role: session.role, actor: session.actor, via: 'session', session };
 }

@@ -1,13 +1,26 @@
 /**
- * Browser sessions: a random id in an HttpOnly cookie, and everything else (role, CSRF token,
- * expiry) in a server-side map. The access token itself never reaches the cookie.
+ * Browser sessions, shared by every dashboard replica through Redis. The cookie holds a random
+ * id; Redis holds, under the SHA-256 digest of that id, only the role, the audit label and the
+ * times, with a TTL that is the idle lifetime capped by what is left of the absolute one. The
+ * CSRF token is derived from the id, so nothing in Redis opens a session or forges a request.
+ *
+ * Keys, all under the configured prefix so that a Redis Cluster keeps them in its slot:
+ *
+ * - `<prefix>:dashboard:session:<sha256(id) hex>`: hash of `role`, `actor`, `createdAt`,
+ *   `lastSeenAt` (epoch ms), expiring with the session;
+ * - `<prefix>:dashboard:sessions`: sorted set of those digests scored by their expiry time, the
+ *   index that bounds how many sessions Redis holds.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
+import type { RedisConnection } from '@rekey/worker/engine';
+
+import { withinDeadline } from './redis-deadline.ts';
 import type { Role } from './tokens.ts';
 
 /** One logged-in browser. */
 export interface Session {
+  /** The bearer secret of the cookie: held in memory by the request, never stored. */
   readonly id: string;
   readonly role: Role;
   /** Sent back with every state-changing request (header `X-CSRF-Token` or form `_csrf`). */
@@ -15,90 +28,200 @@ export interface Session {
   /** A short label for the audit trail, e.g. `operator@3f9a`: never the token. */
   readonly actor: string;
   readonly createdAt: number;
-  lastSeenAt: number;
+  readonly lastSeenAt: number;
 }
 
-/** Expiry rules of the session map. */
+/** The session store the dashboard signs browsers in with. */
+export interface SessionStore {
+  /** Idle lifetime, for the cookie's Max-Age. */
+  readonly idleMs: number;
+  /**
+   * Creates a session with a fresh random id.
+   *
+   * @throws {StoreUnavailableError} when the store cannot be reached.
+   */
+  create(role: Role): Promise<Session>;
+  /**
+   * The live session of an id, its idle time restarted; `undefined` when unknown or expired.
+   *
+   * @throws {StoreUnavailableError} when the store cannot be reached.
+   */
+  get(id: string): Promise<Session | undefined>;
+  /**
+   * Ends a session for every replica.
+   *
+   * @throws {StoreUnavailableError} when the store cannot be reached.
+   */
+  delete(id: string): Promise<void>;
+}
+
+/** Expiry rules of the session store. */
 export interface SessionOptions {
   /** A session unused this long expires (default 30 minutes). */
   readonly idleMs?: number;
   /** A session expires this long after login whatever its use (default 12 hours). */
   readonly absoluteMs?: number;
-  /** The most sessions kept; the least recently used go first (default 10,000). */
+  /** The most sessions kept; the one nearest its expiry goes first (default 10,000). */
   readonly maxSessions?: number;
+  /** How long a Redis call may take before the request fails closed (default 2 s). */
+  readonly timeoutMs?: number;
+  /** The clock, for tests; by default the Redis server's, the same for every replica. */
   readonly now?: () => number;
 }
 
-/** The server-side session map. */
-export class SessionStore {
-  readonly #sessions = new Map<string, Session>();
-  readonly #idleMs: number;
+/** What a session id looks like: 32 random bytes, base64url. Anything else is not looked up. */
+const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
+
+/** The label the CSRF token is derived under; a new label would invalidate every form. */
+const CSRF_LABEL = 'rekey-dashboard csrf v1';
+
+// Every script reads the time once: ARGV[1] when the caller passes a clock, else the server's.
+const NOW = `
+local now = tonumber(ARGV[1])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
+// KEYS: index, session. ARGV: now, idle, absolute, max, digest, role, actor, session key prefix.
+// Drops expired index entries, then the sessions nearest their expiry while the index is full.
+const CREATE = `${NOW}
+local idle, absolute, max = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local extra = redis.call('ZCARD', KEYS[1]) - max + 1
+if extra > 0 then
+  local evicted = redis.call('ZPOPMIN', KEYS[1], extra)
+  for i = 1, #evicted, 2 do redis.call('DEL', ARGV[8] .. evicted[i]) end
+end
+local ttl = math.min(idle, absolute)
+redis.call('HSET', KEYS[2], 'role', ARGV[6], 'actor', ARGV[7], 'createdAt', now, 'lastSeenAt', now)
+redis.call('PEXPIRE', KEYS[2], ttl)
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[5])
+return now
+`;
+
+// KEYS: index, session. ARGV: now, idle, absolute, digest.
+// Answers {role, actor, createdAt, lastSeenAt} of a live session, touched, or false.
+const TOUCH = `${NOW}
+local idle, absolute = tonumber(ARGV[2]), tonumber(ARGV[3])
+local s = redis.call('HMGET', KEYS[2], 'role', 'actor', 'createdAt', 'lastSeenAt')
+if not s[1] then
+  redis.call('ZREM', KEYS[1], ARGV[4])
+  return false
+end
+local created, last = tonumber(s[3]), tonumber(s[4])
+local ttl = 0
+if created and last and now - last < idle then ttl = math.min(idle, created + absolute - now) end
+if ttl <= 0 then
+  redis.call('DEL', KEYS[2])
+  redis.call('ZREM', KEYS[1], ARGV[4])
+  return false
+end
+redis.call('HSET', KEYS[2], 'lastSeenAt', now)
+redis.call('PEXPIRE', KEYS[2], ttl)
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[4])
+return {s[1], s[2], s[3], tostring(now)}
+`;
+
+// KEYS: index, session. ARGV: digest.
+const DELETE = `
+redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[1], ARGV[1])
+return 1
+`;
+
+/**
+ * Sessions in Redis, shared by every dashboard process on the same Redis and prefix.
+ *
+ * @example
+ * const sessions = new RedisSessionStore(redis, config.redis.prefix);
+ * const session = await sessions.create('viewer');
+ * (await sessions.get(session.id))?.role; // 'viewer', on any replica
+ */
+export class RedisSessionStore implements SessionStore {
+  readonly idleMs: number;
+  readonly #redis: RedisConnection;
+  readonly #index: string;
+  readonly #sessionPrefix: string;
   readonly #absoluteMs: number;
   readonly #max: number;
-  readonly #now: () => number;
+  readonly #timeoutMs: number;
+  readonly #now: (() => number) | undefined;
 
-  constructor(options: SessionOptions = {}) {
-    this.#idleMs = options.idleMs ?? 30 * 60_000;
+  constructor(redis: RedisConnection, prefix: string, options: SessionOptions = {}) {
+    this.#redis = redis;
+    this.#index = `${prefix}:dashboard:sessions`;
+    this.#sessionPrefix = `${prefix}:dashboard:session:`;
+    this.idleMs = options.idleMs ?? 30 * 60_000;
     this.#absoluteMs = options.absoluteMs ?? 12 * 3_600_000;
     this.#max = options.maxSessions ?? 10_000;
-    this.#now = options.now ?? Date.now;
+    this.#timeoutMs = options.timeoutMs ?? 2_000;
+    this.#now = options.now;
   }
 
-  /** Idle lifetime, for the cookie's Max-Age. */
-  get idleMs(): number {
-    return this.#idleMs;
+  async create(role: Role): Promise<Session> {
+    const id = randomBytes(32).toString('base64url');
+    const actor = `${role}@${randomBytes(2).toString('hex')}`;
+    const digest = sessionDigest(id);
+
+    const createdAt = Number(
+      await this.#eval(CREATE, digest, [
+        this.idleMs,
+        this.#absoluteMs,
+        this.#max,
+        digest,
+        role,
+        actor,
+        this.#sessionPrefix,
+      ]),
+    );
+    return { id, role, csrfToken: csrfTokenOf(id), actor, createdAt, lastSeenAt: createdAt };
   }
 
-  /** Creates a session with fresh random id and CSRF token. */
-  create(role: Role): Session {
-    this.#prune();
-    const now = this.#now();
-    const session: Session = {
-      id: randomBytes(32).toString('base64url'),
+  async get(id: string): Promise<Session | undefined> {
+    if (!SESSION_ID.test(id)) return undefined;
+    const digest = sessionDigest(id);
+
+    const found = await this.#eval(TOUCH, digest, [this.idleMs, this.#absoluteMs, digest]);
+    if (!Array.isArray(found)) return undefined;
+    const [role, actor, createdAt, lastSeenAt] = found as string[];
+    if ((role !== 'viewer' && role !== 'operator') || actor === undefined) return undefined;
+    return {
+      id,
       role,
-      csrfToken: randomBytes(32).toString('base64url'),
-      actor: `${role}@${randomBytes(2).toString('hex')}`,
-      createdAt: now,
-      lastSeenAt: now,
+      csrfToken: csrfTokenOf(id),
+      actor,
+      createdAt: Number(createdAt),
+      lastSeenAt: Number(lastSeenAt),
     };
-    this.#sessions.set(session.id, session);
-    return session;
   }
 
-  /** The live session of an id, touched; `undefined` when unknown or expired. */
-  get(id: string): Session | undefined {
-    const session = this.#sessions.get(id);
-    if (session === undefined) return undefined;
-    const now = this.#now();
-    if (now - session.lastSeenAt > this.#idleMs || now - session.createdAt > this.#absoluteMs) {
-      this.#sessions.delete(id);
-      return undefined;
-    }
-    session.lastSeenAt = now;
-    // Re-insert so that map order is least recently used first.
-    this.#sessions.delete(id);
-    this.#sessions.set(id, session);
-    return session;
+  async delete(id: string): Promise<void> {
+    if (!SESSION_ID.test(id)) return;
+    const digest = sessionDigest(id);
+    await withinDeadline(this.#redis, 'session store', this.#timeoutMs, () =>
+      this.#redis.eval(DELETE, 2, this.#index, this.#sessionPrefix + digest, digest),
+    );
   }
 
-  delete(id: string): void {
-    this.#sessions.delete(id);
+  #eval(script: string, digest: string, args: (string | number)[]): Promise<unknown> {
+    const now = this.#now === undefined ? '' : String(this.#now());
+    return withinDeadline(this.#redis, 'session store', this.#timeoutMs, () =>
+      this.#redis.eval(script, 2, this.#index, this.#sessionPrefix + digest, now, ...args),
+    );
   }
+}
 
-  get size(): number {
-    return this.#sessions.size;
-  }
+/** The SHA-256 digest (hex) a session is stored under: the id itself never reaches Redis. */
+export function sessionDigest(id: string): string {
+  return createHash('sha256').update(id, 'utf8').digest('hex');
+}
 
-  #prune(): void {
-    const now = this.#now();
-    for (const [id, s] of this.#sessions) {
-      if (now - s.lastSeenAt > this.#idleMs || now - s.createdAt > this.#absoluteMs) {
-        this.#sessions.delete(id);
-      }
-    }
-    while (this.#sessions.size >= this.#max) {
-      const oldest = this.#sessions.keys().next().value as string;
-      this.#sessions.delete(oldest);
-    }
-  }
+/**
+ * The CSRF token of a session: HMAC-SHA256 keyed with the session id over a fixed label. Every
+ * replica derives the same token, and knowing it tells nothing about the id.
+ */
+export function csrfTokenOf(id: string): string {
+  return createHmac('sha256', id).update(CSRF_LABEL, 'utf8').digest('base64url');
 }

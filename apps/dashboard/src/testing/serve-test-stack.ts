@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 
 import { createDashboard, type Dashboard } from '../app.ts';
-import type { LoginLimiter } from '../auth/login-limiter.ts';
 import { AccessTokens } from '../auth/tokens.ts';
+import type { DashboardBackend } from '../dashboard-backend.ts';
 import { openTestStack, type TestStack, type TestStackOptions } from './test-stack.ts';
 
 /** Tokens of the test dashboards. */
@@ -25,33 +25,90 @@ export interface ServedDashboard {
   close(): Promise<void>;
 }
 
+/** What a served test dashboard is built with, besides its stack. */
+export interface ServeOptions {
+  readonly heartbeatMs?: number;
+}
+
 /** Opens a stack and serves a dashboard over it on 127.0.0.1. */
 export async function serveTestStack(
-  options: TestStackOptions & { heartbeatMs?: number; loginLimiter?: LoginLimiter } = {},
+  options: TestStackOptions & ServeOptions = {},
 ): Promise<ServedDashboard> {
   const stack = await openTestStack(options);
+  const served = await serveDashboard(stack.backend, options);
+  return {
+    ...served,
+    stack,
+    async close() {
+      await served.close();
+      await stack.close();
+    },
+  };
+}
+
+/** Several dashboards sharing one stack, as replicas behind a load balancer. */
+export interface ServedReplicas {
+  readonly urls: readonly string[];
+  readonly stack: TestStack;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens one stack and serves `count` dashboards over it, each on a backend of its own (its own
+ * Redis connections and control store connection, the same prefix), like replicas of one
+ * deployment.
+ */
+export async function serveReplicas(
+  count: number,
+  options: TestStackOptions & ServeOptions = {},
+): Promise<ServedReplicas> {
+  const stack = await openTestStack(options);
+  const served: Served[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      served.push(await serveDashboard(await stack.replica(), options));
+    }
+  } catch (error) {
+    for (const s of served) await s.close();
+    await stack.close();
+    throw error;
+  }
+  return {
+    urls: served.map((s) => s.url),
+    stack,
+    async close() {
+      for (const s of served) await s.close();
+      await stack.close();
+    },
+  };
+}
+
+interface Served {
+  readonly url: string;
+  readonly dashboard: Dashboard;
+  close(): Promise<void>;
+}
+
+async function serveDashboard(backend: DashboardBackend, options: ServeOptions): Promise<Served> {
   const dashboard = createDashboard({
-    backend: stack.backend,
+    backend,
     tokens: new AccessTokens(TEST_TOKENS),
     hub: { pollMs: 500, overviewMs: 2_000, coalesceMs: 100 },
     heartbeatMs: options.heartbeatMs ?? 5_000,
     clientAddress: (c) =>
       (c.env as { incoming?: { socket: { remoteAddress?: string } } }).incoming?.socket
         .remoteAddress ?? 'unknown',
-    ...(options.loginLimiter === undefined ? {} : { loginLimiter: options.loginLimiter }),
   });
   const server = serve({ fetch: dashboard.app.fetch, hostname: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    stack,
     dashboard,
     async close() {
       dashboard.close();
       server.close();
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      await stack.close();
     },
   };
 }

@@ -32,7 +32,7 @@ import { Redis } from 'ioredis';
 import postgres from 'postgres';
 
 import type { DashboardBackend, DashboardDatabase, DashboardKek } from '../dashboard-backend.ts';
-import { assembleBackend } from '../open-backend.ts';
+import { assembleBackend, type BackendParts } from '../open-backend.ts';
 
 /** Where the test servers are. */
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -55,6 +55,8 @@ export interface TestStackOptions {
   readonly requestsPerSecond?: number;
   /** A schedule for every KEK, e.g. `30d`. */
   readonly every?: string;
+  /** Session and failed-login limits of the backend (and of its replicas). */
+  readonly auth?: BackendParts['auth'];
 }
 
 /** A running stack. */
@@ -65,6 +67,12 @@ export interface TestStack {
   readonly provider: MemoryKekProvider;
   readonly stores: ReadonlyMap<string, DekStore>;
   readonly engine: Engine | undefined;
+  /**
+   * Another backend over the same Redis prefix and control store, on connections of its own:
+   * what a second dashboard replica behind the same load balancer would open. Closed with the
+   * stack.
+   */
+  replica(auth?: BackendParts['auth']): Promise<DashboardBackend>;
   close(): Promise<void>;
 }
 
@@ -110,12 +118,14 @@ async function open(options: TestStackOptions, names: StackNames): Promise<TestS
   const dbSpecs = options.databases ?? [{ name: 'orders', kind: 'memory' }];
   const cleanups: (() => Promise<unknown>)[] = [];
 
-  const control = new SqlControlStore(
-    options.control === 'postgres'
-      ? postgresDriver(POSTGRES_URL)
-      : sqliteDriver(join(dir, 'control.db')),
-    tablePrefix,
-  );
+  const openControl = () =>
+    new SqlControlStore(
+      options.control === 'postgres'
+        ? postgresDriver(POSTGRES_URL)
+        : sqliteDriver(join(dir, 'control.db')),
+      tablePrefix,
+    );
+  const control = openControl();
   await control.migrate();
 
   const provider = new MemoryKekProvider({ initialKeks: kekNames });
@@ -184,17 +194,23 @@ async function open(options: TestStackOptions, names: StackNames): Promise<TestS
     retireAfterMs: undefined,
   }));
   const databases: DashboardDatabase[] = [...stores].map(([name, store]) => ({ name, store }));
-  const backend = assembleBackend({
-    redis: new Redis(REDIS_URL, { maxRetriesPerRequest: null }),
-    eventsRedis: new Redis(REDIS_URL, { maxRetriesPerRequest: null }),
-    prefix,
-    control,
-    keks,
-    databases,
-  });
-
+  const assemble = (controlStore: ControlStore, auth = options.auth) =>
+    assembleBackend({
+      ...(auth === undefined ? {} : { auth }),
+      redis: new Redis(REDIS_URL, { maxRetriesPerRequest: null }),
+      eventsRedis: new Redis(REDIS_URL, { maxRetriesPerRequest: null }),
+      prefix,
+      control: controlStore,
+      keks,
+      databases,
+    });
+  const backend = assemble(control);
   await backend.events.ready;
 
+  const replicas: DashboardBackend[] = [];
+  cleanups.push(async () => {
+    for (const r of replicas) await r.close();
+  });
   cleanups.push(async () => {
     await worker?.stop(2_000);
     await engine?.close();
@@ -211,6 +227,12 @@ async function open(options: TestStackOptions, names: StackNames): Promise<TestS
     provider,
     stores,
     engine,
+    async replica(auth) {
+      const r = assemble(openControl(), auth);
+      replicas.push(r);
+      await r.events.ready;
+      return r;
+    },
     async close() {
       for (const c of cleanups) await c();
     },
