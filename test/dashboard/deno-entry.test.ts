@@ -239,6 +239,36 @@ describe.skipIf(!existsSync(DENO))('the Deno entry', () => {
     expect(steady(await a.json())).toEqual(steady(await b.json()));
   });
 
+  it('shares sessions with the Node entry, as replicas on one Redis do', async () => {
+    const nodeUrl = nodeEntry?.url ?? '';
+    const signedIn = await fetch(`${denoUrl}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: denoUrl },
+      body: new URLSearchParams({ token: TOKENS.operator, next: '/' }).toString(),
+    });
+    const cookie = /rekey_session=([^;]+)/.exec(signedIn.headers.get('set-cookie') ?? '')?.[1];
+    const withCookie = { headers: { Cookie: `rekey_session=${cookie}` } };
+    const page = await fetch(`${nodeUrl}/`, withCookie);
+    expect(page.status).toBe(200);
+    const csrf = /name="csrf-token" content="([^"]+)"/.exec(await page.text())?.[1] ?? '';
+    const denoPage = await (await fetch(`${denoUrl}/`, withCookie)).text();
+    expect(denoPage).toContain(`name="csrf-token" content="${csrf}"`);
+
+    const out = await fetch(`${nodeUrl}/logout`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Cookie: `rekey_session=${cookie}`,
+        Origin: nodeUrl,
+      },
+      body: new URLSearchParams({ _csrf: csrf }).toString(),
+    });
+    expect(out.status).toBe(303);
+    expect((await fetch(`${denoUrl}/api/overview`, withCookie)).status).toBe(401);
+  });
+
   it('shuts both entries down cleanly on SIGTERM', async () => {
     const codes = [await deno?.stop(), await nodeEntry?.stop()];
     expect(codes).toEqual([0, 0]);
