@@ -22,6 +22,7 @@ import { openDekStore, openKekProvider } from '@rekey/worker/plugins';
 import type { Queue } from 'bullmq';
 
 import { type LoginLimiterOptions, RedisLoginLimiter } from './auth/login-limiter.ts';
+import { withinDeadline } from './auth/redis-deadline.ts';
 import { RedisSessionStore, type SessionOptions } from './auth/sessions.ts';
 import type {
   DashboardBackend,
@@ -45,6 +46,26 @@ export interface BackendParts {
   readonly auth?: { sessions?: SessionOptions; loginLimiter?: LoginLimiterOptions };
   /** Called by `close()` after the parts the backend owns are closed. */
   readonly onClose?: () => Promise<void>;
+}
+
+/** How long `/healthz` waits for Redis and for the control store. */
+const HEALTH_TIMEOUT_MS = 2_000;
+
+/** Whether `call` settles successfully within `ms`. */
+async function answersWithin(ms: number, call: () => Promise<unknown>): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const answer = call().then(
+    () => true,
+    () => false,
+  );
+  try {
+    return await Promise.race([answer, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Assembles a backend from opened parts; `close()` closes Redis, queues and the control store. */
@@ -76,15 +97,16 @@ export function assembleBackend(parts: BackendParts): DashboardBackend {
       cancel: (runId, actor) => cancelRun(ctx, runId, actor),
       retry: (runId, actor) => retryRun(ctx, runId, actor),
     },
+    // Within a deadline: the Redis client waits for Redis forever, and a health check that
+    // hangs through an outage tells a load balancer nothing until its own timeout.
     async ping() {
-      const redis = await parts.redis.ping().then(
-        (r) => r === 'PONG',
-        () => false,
-      );
-      const control = await parts.control.listRuns({ limit: 1 }).then(
-        () => true,
-        () => false,
-      );
+      const [redis, control] = await Promise.all([
+        withinDeadline(parts.redis, 'redis', HEALTH_TIMEOUT_MS, () => parts.redis.ping()).then(
+          (r) => r === 'PONG',
+          () => false,
+        ),
+        answersWithin(HEALTH_TIMEOUT_MS, () => parts.control.listRuns({ limit: 1 })),
+      ]);
       return { redis, control };
     },
     async close() {

@@ -9,6 +9,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createDashboard, type Dashboard } from '../app.ts';
+import type { DashboardBackend } from '../dashboard-backend.ts';
+import { assembleBackend } from '../open-backend.ts';
 import { TEST_TOKENS } from '../testing/serve-test-stack.ts';
 import { openTestStack, REDIS_URL, type TestStack } from '../testing/test-stack.ts';
 import { RedisLoginLimiter } from './login-limiter.ts';
@@ -22,6 +24,8 @@ let relay: Server;
 const relayed: Socket[] = [];
 let redis: Redis;
 let dashboard: Dashboard;
+let eventsRedis: Redis;
+let relayedBackend: DashboardBackend;
 const logs: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
@@ -39,6 +43,15 @@ beforeAll(async () => {
   const { port } = relay.address() as { port: number };
   // As the dashboard's own connection is made: it waits for Redis forever.
   redis = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: null });
+  eventsRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  relayedBackend = assembleBackend({
+    redis,
+    eventsRedis,
+    prefix: stack.prefix,
+    control: stack.control,
+    keks: [],
+    databases: [],
+  });
   dashboard = createDashboard({
     backend: stack.backend,
     tokens: new AccessTokens(TEST_TOKENS),
@@ -49,6 +62,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Not close(): the control store belongs to the stack.
+  await relayedBackend?.events.close();
+  eventsRedis?.disconnect();
   dashboard?.close();
   redis?.disconnect();
   for (const socket of relayed) socket.destroy();
@@ -87,6 +103,9 @@ describe('the sign-in path without Redis', () => {
     // Bearer tokens need no session store.
     const bearer = { headers: { Authorization: `Bearer ${TEST_TOKENS.viewer}` } };
     expect((await dashboard.app.request('/api/overview', bearer)).status).toBe(200);
+
+    // The health check of a backend on that connection answers instead of waiting for Redis.
+    expect(await relayedBackend.ping()).toEqual({ redis: false, control: true });
 
     const outage = logs.filter((l) => l.event === 'auth.unavailable');
     expect(outage.map((l) => l.operation)).toEqual(['session.get', 'session.get', 'login']);
