@@ -1,30 +1,16 @@
-import { randomBytes } from 'node:crypto';
-
 import { hasErrorCode } from '@rekey/crypto-core';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { REDIS_URL } from '../testing/test-stack.ts';
+import { replicaRedis } from '../testing/replica-redis.ts';
 import { type LoginLimiterOptions, RedisLoginLimiter } from './login-limiter.ts';
 
 // Two connections, as two dashboard replicas would have.
-const one = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-const two = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-const prefixes: string[] = [];
-
-afterAll(async () => {
-  for (const prefix of prefixes) {
-    const keys = await one.keys(`${prefix}*`);
-    if (keys.length > 0) await one.del(...keys);
-  }
-  one.disconnect();
-  two.disconnect();
-});
+const { one, two, freshPrefix } = replicaRedis();
 
 /** Two limiters (replicas) on one fresh prefix and one test clock. */
 function replicas(options: LoginLimiterOptions = {}) {
-  const prefix = `{rekey-dash-limiter-${randomBytes(4).toString('hex')}}`;
-  prefixes.push(prefix);
+  const prefix = freshPrefix('limiter');
   const clock = { now: 5_000_000 };
   const shared = { windowMs: 60_000, ...options, now: () => clock.now };
   return {
@@ -74,8 +60,7 @@ describe('the failed-login limiter', () => {
   });
 
   it('keeps neither address nor count past the window, on the Redis server clock', async () => {
-    const prefix = `{rekey-dash-limiter-${randomBytes(4).toString('hex')}}`;
-    prefixes.push(prefix);
+    const prefix = freshPrefix('limiter');
     const limiter = new RedisLoginLimiter(one, prefix, { windowMs: 60_000 });
     await limiter.begin('198.51.100.4');
     const keys = await one.keys(`${prefix}*`);

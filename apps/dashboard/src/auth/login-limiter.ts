@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 
 import type { RedisConnection } from '@rekey/worker/engine';
 
+import { REDIS_NOW } from './redis-clock.ts';
 import { withinDeadline } from './redis-deadline.ts';
 
 /** One login attempt, already counted as a failure. */
@@ -56,17 +57,9 @@ export interface LoginLimiterOptions {
   readonly now?: () => number;
 }
 
-const NOW = `
-local now = tonumber(ARGV[1])
-if not now then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-`;
-
 // KEYS: address, all. ARGV: now, window, per address, global.
 // Answers {wait, start of the global window}; counts the attempt when wait is 0.
-const BEGIN = `${NOW}
+const BEGIN = `${REDIS_NOW}
 local window = tonumber(ARGV[2])
 local function current(key)
   local v = redis.call('HMGET', key, 'start', 'count')

@@ -5,27 +5,15 @@ import { hasErrorCode } from '@rekey/crypto-core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { REDIS_URL } from '../testing/test-stack.ts';
+import { replicaRedis } from '../testing/replica-redis.ts';
 import { csrfTokenOf, RedisSessionStore, type SessionOptions, sessionDigest } from './sessions.ts';
 
 // Two connections, as two dashboard replicas would have.
-const one = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-const two = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-const prefixes: string[] = [];
-
-afterAll(async () => {
-  for (const prefix of prefixes) {
-    const keys = await one.keys(`${prefix}*`);
-    if (keys.length > 0) await one.del(...keys);
-  }
-  one.disconnect();
-  two.disconnect();
-});
+const { one, two, freshPrefix } = replicaRedis();
 
 /** Two stores (replicas) on one fresh prefix, sharing `options`. */
 function replicas(options: SessionOptions = {}) {
-  const prefix = `{rekey-dash-sessions-${randomBytes(4).toString('hex')}}`;
-  prefixes.push(prefix);
+  const prefix = freshPrefix('sessions');
   return {
     prefix,
     a: new RedisSessionStore(one, prefix, options),

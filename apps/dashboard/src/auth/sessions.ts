@@ -15,6 +15,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 import type { RedisConnection } from '@rekey/worker/engine';
 
+import { REDIS_NOW } from './redis-clock.ts';
 import { withinDeadline } from './redis-deadline.ts';
 import type { Role } from './tokens.ts';
 
@@ -75,18 +76,9 @@ const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 /** The label the CSRF token is derived under; a new label would invalidate every form. */
 const CSRF_LABEL = 'rekey-dashboard csrf v1';
 
-// Every script reads the time once: ARGV[1] when the caller passes a clock, else the server's.
-const NOW = `
-local now = tonumber(ARGV[1])
-if not now then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-`;
-
 // KEYS: index, session. ARGV: now, idle, absolute, max, digest, role, actor, session key prefix.
 // Drops expired index entries, then the sessions nearest their expiry while the index is full.
-const CREATE = `${NOW}
+const CREATE = `${REDIS_NOW}
 local idle, absolute, max = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local extra = redis.call('ZCARD', KEYS[1]) - max + 1
@@ -103,7 +95,7 @@ return now
 
 // KEYS: index, session. ARGV: now, idle, absolute, digest.
 // Answers {role, actor, createdAt, lastSeenAt} of a live session, touched, or false.
-const TOUCH = `${NOW}
+const TOUCH = `${REDIS_NOW}
 local idle, absolute = tonumber(ARGV[2]), tonumber(ARGV[3])
 local s = redis.call('HMGET', KEYS[2], 'role', 'actor', 'createdAt', 'lastSeenAt')
 if not s[1] then
