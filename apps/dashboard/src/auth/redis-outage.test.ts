@@ -5,6 +5,7 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
+import { StoreUnavailableError } from '@rekey/crypto-core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -14,7 +15,7 @@ import { assembleBackend } from '../open-backend.ts';
 import { TEST_TOKENS } from '../testing/serve-test-stack.ts';
 import { openTestStack, REDIS_URL, type TestStack } from '../testing/test-stack.ts';
 import { RedisLoginLimiter } from './login-limiter.ts';
-import { RedisSessionStore } from './sessions.ts';
+import { RedisSessionStore, type SessionStore } from './sessions.ts';
 import { AccessTokens } from './tokens.ts';
 
 const ORIGIN = 'http://localhost';
@@ -114,6 +115,64 @@ describe('the sign-in path without Redis', () => {
     const text = JSON.stringify(logs);
     for (const secret of [cookie, TEST_TOKENS.operator, TEST_TOKENS.viewer]) {
       expect(text).not.toContain(secret);
+    }
+  });
+});
+
+describe('a logout that does not reach the session store', () => {
+  it('answers 503, keeps the cookie and the session, and logs why without a secret', async () => {
+    // The real store, except that Redis is gone by the time the logout deletes the session (the
+    // guard's lookup just before it succeeded): the one step that fails is the delete.
+    const real = stack.backend.sessions;
+    const sessions: SessionStore = {
+      idleMs: real.idleMs,
+      create: (role) => real.create(role),
+      get: (id) => real.get(id),
+      delete: async () => {
+        throw new StoreUnavailableError('session store unavailable: redis is disconnected');
+      },
+    };
+    const seen: Record<string, unknown>[] = [];
+    const app = createDashboard({
+      backend: stack.backend,
+      tokens: new AccessTokens(TEST_TOKENS),
+      sessions,
+      loginLimiter: stack.backend.loginLimiter,
+      log: (entry) => seen.push(entry),
+    });
+    try {
+      const signedIn = await app.app.request('/login', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: ORIGIN },
+        body: new URLSearchParams({ token: TEST_TOKENS.operator, next: '/' }).toString(),
+      });
+      const cookie = /rekey_session=([^;]+)/.exec(signedIn.headers.get('set-cookie') ?? '')?.[1];
+      if (cookie === undefined)
+        throw new Error(`login answered ${signedIn.status} without a cookie`);
+      const withCookie = { headers: { Cookie: `rekey_session=${cookie}` } };
+      const page = await app.app.request('/', withCookie);
+      const csrf = /name="csrf-token" content="([^"]+)"/.exec(await page.text())?.[1] ?? '';
+      expect(csrf).not.toBe('');
+
+      const out = await app.app.request('/logout', {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Cookie: `rekey_session=${cookie}`,
+          Origin: ORIGIN,
+        },
+        body: new URLSearchParams({ _csrf: csrf }).toString(),
+      });
+
+      expect(out.status).toBe(503);
+      expect(out.headers.get('set-cookie')).toBeNull();
+      expect((await app.app.request('/api/overview', withCookie)).status).toBe(200);
+      const outage = seen.filter((l) => l.event === 'auth.unavailable');
+      expect(outage.map((l) => l.operation)).toEqual(['logout']);
+      const text = JSON.stringify(seen);
+      for (const secret of [cookie, csrf, TEST_TOKENS.operator]) expect(text).not.toContain(secret);
+    } finally {
+      app.close();
     }
   });
 });
