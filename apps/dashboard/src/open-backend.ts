@@ -22,7 +22,7 @@ import { openDekStore, openKekProvider } from '@rekey/worker/plugins';
 import type { Queue } from 'bullmq';
 
 import { type LoginLimiterOptions, RedisLoginLimiter } from './auth/login-limiter.ts';
-import { withinDeadline } from './auth/redis-deadline.ts';
+import { beforeDeadline, withinDeadline } from './auth/redis-deadline.ts';
 import { RedisSessionStore, type SessionOptions } from './auth/sessions.ts';
 import type {
   DashboardBackend,
@@ -51,21 +51,12 @@ export interface BackendParts {
 /** How long `/healthz` waits for Redis and for the control store. */
 const HEALTH_TIMEOUT_MS = 2_000;
 
-/** Whether `call` settles successfully within `ms`. */
-async function answersWithin(ms: number, call: () => Promise<unknown>): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  const answer = call().then(
+/** Whether `call` succeeds within `ms`. */
+function answersWithin(ms: number, call: () => Promise<unknown>): Promise<boolean> {
+  return beforeDeadline(ms, call).then(
     () => true,
     () => false,
   );
-  try {
-    return await Promise.race([answer, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Assembles a backend from opened parts; `close()` closes Redis, queues and the control store. */

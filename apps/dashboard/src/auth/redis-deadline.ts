@@ -28,20 +28,33 @@ export async function withinDeadline<T>(
     throw new StoreUnavailableError(`${what} unavailable: redis is disconnected`);
   }
 
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new StoreUnavailableError(`${what} unavailable: no answer in ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  });
   const answer = call().catch((error: unknown) => {
     throw new StoreUnavailableError(`${what} unavailable: the command failed`, {
       cause: error,
     });
   });
+  return beforeDeadline(
+    timeoutMs,
+    () => answer,
+    () => new StoreUnavailableError(`${what} unavailable: no answer in ${timeoutMs} ms`),
+  );
+}
+
+/**
+ * `call()`'s result, or a rejection with `late()` once `timeoutMs` has passed without one (the
+ * call itself is not cancelled).
+ */
+export async function beforeDeadline<T>(
+  timeoutMs: number,
+  call: () => Promise<T>,
+  late: () => Error = () => new Error(`no answer in ${timeoutMs} ms`),
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(late()), timeoutMs);
+  });
   try {
-    return await Promise.race([answer, deadline]);
+    return await Promise.race([call(), deadline]);
   } finally {
     clearTimeout(timer);
   }

@@ -116,10 +116,10 @@ redis.call('ZADD', KEYS[1], now + ttl, ARGV[4])
 return {s[1], s[2], s[3], tostring(now)}
 `;
 
-// KEYS: index, session. ARGV: digest.
+// KEYS: index, session. ARGV: now (unused), digest.
 const DELETE = `
 redis.call('DEL', KEYS[2])
-redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[1], ARGV[2])
 return 1
 `;
 
@@ -192,9 +192,7 @@ export class RedisSessionStore implements SessionStore {
   async delete(id: string): Promise<void> {
     if (!SESSION_ID.test(id)) return;
     const digest = sessionDigest(id);
-    await withinDeadline(this.#redis, 'session store', this.#timeoutMs, () =>
-      this.#redis.eval(DELETE, 2, this.#index, this.#sessionPrefix + digest, digest),
-    );
+    await this.#eval(DELETE, digest, [digest]);
   }
 
   #eval(script: string, digest: string, args: (string | number)[]): Promise<unknown> {
