@@ -26,8 +26,8 @@
  *
  * Sizes: REKEY_BENCH_ROWS (default 20,000; 1,000,000 for the real run) and
  * REKEY_BENCH_NAIVE_ROWS (default 1,000; at most 10,000 and the table). REKEY_BENCH_REPEAT
- * (default 1) runs the full passes in that many rounds and keeps each method's fastest. REKEY_BENCH_DATABASES picks a
- * subset (`postgres,mysql,sqlite`).
+ * (default 1) runs the full passes in that many rounds and keeps each method's fastest.
+ * REKEY_BENCH_DATABASES picks a subset (`postgres,mysql,sqlite`).
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -393,11 +393,15 @@ function report(results: readonly Result[]): void {
     'method                             |      rows | seconds |    rows/s | vs raw | vs naive',
   );
   for (const r of results) {
-    console.log(
-      `${r.method.padEnd(34)} | ${fmt(r.rows).padStart(9)} | ${r.seconds.toFixed(2).padStart(7)} | ` +
-        `${fmt(rate(r)).padStart(9)} | ${(rate(r) / rate(raw)).toFixed(2).padStart(5)}x | ` +
-        `${(rate(r) / rate(naive)).toFixed(1).padStart(7)}x`,
-    );
+    const cells = [
+      r.method.padEnd(34),
+      fmt(r.rows).padStart(9),
+      r.seconds.toFixed(2).padStart(7),
+      fmt(rate(r)).padStart(9),
+      `${(rate(r) / rate(raw)).toFixed(2).padStart(5)}x`,
+      `${(rate(r) / rate(naive)).toFixed(1).padStart(7)}x`,
+    ];
+    console.log(cells.join(' | '));
   }
 
   // The summary takes the fastest store pass; the issue's targets are set on PostgreSQL.

@@ -12,11 +12,13 @@ afterAll(async () => {
   await kms.close();
 });
 
+/** One signed request to the shared emulator, or to the one at `endpoint`. */
 async function call(
   operation: string,
   body: unknown,
+  endpoint = kms.endpoint,
 ): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(kms.endpoint, {
+  const response = await fetch(endpoint, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-amz-json-1.1',
@@ -206,18 +208,10 @@ describe('KMS emulator protocol', () => {
     );
   });
 
-  it('holds requests of an operation until all have arrived, then answers them in order', async () => {
+  it('holds requests of an operation until all have arrived, then answers in order', async () => {
     const held = await startKmsEmulator();
     const at = (operation: string, body: unknown) =>
-      fetch(held.endpoint, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-amz-json-1.1',
-          'x-amz-target': `TrentService.${operation}`,
-          authorization: SIGNED,
-        },
-        body: JSON.stringify(body),
-      }).then(async (r) => (await r.json()) as Record<string, unknown>);
+      call(operation, body, held.endpoint).then((r) => r.json);
     try {
       held.holdRequests('CreateKey', 2);
       const first = at('CreateKey', { Description: 'first' });

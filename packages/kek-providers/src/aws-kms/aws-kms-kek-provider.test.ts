@@ -63,7 +63,7 @@ function arnOf(ref: string): string {
   return ref.slice('aws-kms:'.length);
 }
 
-/** Every key the emulator holds for a KEK name (by its `rekey:kek-name` tag), with state and tags. */
+/** Every key the emulator holds for a KEK name (by its `rekey:kek-name` tag), state and tags. */
 async function keysOf(kekName: string) {
   const keys: { arn: string; state: string | undefined; tags: Record<string, string> }[] = [];
   let marker: string | undefined;
@@ -172,7 +172,7 @@ describe('AwsKmsKekProvider against the KMS emulator', () => {
   });
 
   it.each([0, 2])(
-    'lets one of two processes win a concurrent rotation after %i versions; the loser disables and tags its key',
+    'lets one of two processes win a rotation race after %i versions; the loser disables its key',
     async (before) => {
       const kekName = `kms-${toHex(randomBytes(5))}`;
       for (let i = 0; i < before; i++) await provider().rotate(kekName);
@@ -223,7 +223,7 @@ describe('AwsKmsKekProvider against the KMS emulator', () => {
     expect(lost[0]?.message).toContain('by hand');
   });
 
-  it('keeps a version whose alias its own retried request created after a lost answer', async () => {
+  it('keeps a version whose alias its own retry created after a lost answer', async () => {
     const kekName = `kms-${toHex(randomBytes(5))}`;
     const client = new KMSClient({
       region: 'us-east-1',
